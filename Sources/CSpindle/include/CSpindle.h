@@ -1,0 +1,54 @@
+// The only C in Spindle: the system calls Swift cannot reach directly (variadic syscall(2),
+// constructors that run before main). Everything here is async-signal-safe and allocation-free.
+#ifndef CSPINDLE_H
+#define CSPINDLE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <pthread.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Waits while `*word == expected`, until woken or until the absolute CLOCK_MONOTONIC
+/// deadline `deadline_ns` passes (a negative deadline waits forever).
+/// `shared` selects a process-shared futex (for words in shared memory).
+/// Returns 0 when woken (or when the word had already changed), otherwise -1 with errno
+/// set to ETIMEDOUT, EINTR or EAGAIN.
+int spindle_futex_wait(uint32_t *word, uint32_t expected, int64_t deadline_ns, int shared);
+
+/// Wakes at most `count` waiters of `word`. Returns how many were woken, or -1 with errno.
+int spindle_futex_wake(uint32_t *word, int count, int shared);
+
+/// Nanoseconds of CLOCK_MONOTONIC.
+int64_t spindle_monotonic_ns(void);
+
+/// Nanoseconds of CLOCK_REALTIME since the epoch.
+int64_t spindle_realtime_ns(void);
+
+/// The kernel's id of the calling thread (gettid(2)).
+pid_t spindle_gettid(void);
+
+/// The pthread of the program's main thread, recorded before `main` ran.
+pthread_t spindle_main_pthread(void);
+
+/// The kernel id of the program's main thread, recorded before `main` ran.
+pid_t spindle_main_tid(void);
+
+/// Names the calling thread for the OS (15 bytes at most are kept). Returns 0 or an error number.
+int spindle_set_thread_name(const char *name);
+
+/// Tells the CPU the caller is spinning (x86 `pause`), easing the sibling hyper-thread.
+static inline void spindle_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,2 @@
+// The umbrella module: `import Spindle` brings every Spindle library module.
+@_exported import SpindleThreading

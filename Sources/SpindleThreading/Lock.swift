@@ -1,0 +1,113 @@
+import SpindleSystem
+import Synchronization
+
+/// A primitive lock (Python's `threading.Lock`): held by at most one thread at a time, and
+/// releasable by any thread.
+///
+/// It is a single futex word: 0 unlocked, 1 locked, 2 locked with sleepers. An uncontended
+/// acquire and release are one atomic operation each and never enter the kernel.
+public final class Lock: @unchecked Sendable {
+    @usableFromInline let word: UnsafeMutablePointer<Atomic<UInt32>>
+
+    /// Creates an unlocked lock.
+    public init() { word = allocateFutexWord(0) }
+
+    deinit { deallocateFutexWord(word) }
+
+    /// Acquires the lock.
+    /// - Parameters:
+    ///   - blocking: Whether to wait when the lock is held; `false` tries once.
+    ///   - timeout: Seconds to wait at most; `nil` or -1 waits for as long as it takes.
+    /// - Returns: `true` when the lock was acquired, `false` when it was not (non-blocking or timed out).
+    /// - Throws: `ThreadingError.Kind.invalidArgument` for a negative timeout, or a timeout with
+    ///   `blocking: false`.
+    @inlinable
+    @discardableResult
+    public func acquire(blocking: Bool = true, timeout: Double? = nil) throws(ThreadingError) -> Bool {
+        if blocking, timeout == nil,
+            word.pointee.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged
+        {
+            return true
+        }
+        return try acquireSlow(blocking: blocking, timeout: timeout)
+    }
+
+    @usableFromInline
+    func acquireSlow(blocking: Bool, timeout: Double?) throws(ThreadingError) -> Bool {
+        let seconds = try ThreadingError.validateAcquire(blocking: blocking, timeout: timeout)
+        if !blocking {
+            return word.pointee.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged
+        }
+        return lockContended(until: .after(seconds: seconds))
+    }
+
+    /// Waits for the lock until `deadline`; the lock's contended path.
+    func lockContended(until deadline: Deadline) -> Bool {
+        // A short spin catches a holder that is about to release, without a system call.
+        for _ in 0..<100 {
+            let state = word.pointee.load(ordering: .relaxed)
+            if state == 0,
+                word.pointee.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged
+            {
+                return true
+            }
+            if state == 2 { break }
+            cpuRelax()
+        }
+        // Mark the lock contended; whoever releases it then wakes a sleeper.
+        while word.pointee.exchange(2, ordering: .acquiring) != 0 {
+            if Futex.wait(word, expected: 2, deadline: deadline) == .timedOut {
+                return word.pointee.compareExchange(expected: 0, desired: 2, ordering: .acquiring).exchanged
+            }
+        }
+        return true
+    }
+
+    /// Acquires the lock, waiting as long as it takes. The non-throwing form for internal callers.
+    @inlinable
+    func lock() {
+        if !word.pointee.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged {
+            lockSlow()
+        }
+    }
+
+    @usableFromInline
+    func lockSlow() { _ = lockContended(until: .never) }
+
+    /// Wakes one thread sleeping on the lock; the release's contended path.
+    @usableFromInline
+    func wakeOne() { Futex.wake(word, count: 1) }
+
+    /// Releases the lock. Any thread may release it, as in Python.
+    /// - Throws: `ThreadingError.Kind.releaseUnlocked` when the lock was not held.
+    @inlinable
+    public func release() throws(ThreadingError) {
+        let previous = word.pointee.exchange(0, ordering: .releasing)
+        if previous == 1 { return }
+        if previous == 2 {
+            wakeOne()
+            return
+        }
+        throw ThreadingError(.releaseUnlocked, "release unlocked lock")
+    }
+
+    /// Releases a lock the caller knows it holds.
+    @inlinable
+    func unlock() {
+        if word.pointee.exchange(0, ordering: .releasing) == 2 { wakeOne() }
+    }
+
+    /// Whether some thread holds the lock.
+    public var locked: Bool { word.pointee.load(ordering: .relaxed) != 0 }
+
+    /// Runs `body` while holding the lock (Python's `with lock:`).
+    /// - Parameter body: The critical section.
+    /// - Returns: What `body` returns.
+    /// - Throws: What `body` throws; the lock is released either way.
+    @inlinable
+    public func withLock<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
+        lock()
+        defer { unlock() }
+        return try body()
+    }
+}

@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SpindleSystem
+import Synchronization
+
+/// A re-entrant lock (Python's `threading.RLock`): its owner may acquire it again, and must
+/// release it as many times; only the owner may release it.
+public final class RLock: @unchecked Sendable {
+    @usableFromInline let inner = Lock()
+    /// The owning thread's `pthread_t`, or 0.
+    @usableFromInline let owner = Atomic<UInt>(0)
+    /// How many times the owner holds it; read and written by the owner only.
+    @usableFromInline let count = Atomic<Int>(0)
+
+    /// Creates an unlocked re-entrant lock.
+    public init() {}
+
+    /// Acquires the lock, or takes it once more if the calling thread already owns it.
+    /// - Parameters:
+    ///   - blocking: Whether to wait when another thread owns it.
+    ///   - timeout: Seconds to wait at most; `nil` or -1 waits for as long as it takes.
+    /// - Returns: Whether the lock was acquired.
+    /// - Throws: `ThreadingError.Kind.invalidArgument` for a bad timeout.
+    @inlinable
+    @discardableResult
+    public func acquire(blocking: Bool = true, timeout: Double? = nil) throws(ThreadingError) -> Bool {
+        let me = pthread_self()
+        if owner.load(ordering: .relaxed) == me {
+            count.wrappingAdd(1, ordering: .relaxed)
+            return true
+        }
+        guard try inner.acquire(blocking: blocking, timeout: timeout) else { return false }
+        owner.store(me, ordering: .relaxed)
+        count.store(1, ordering: .relaxed)
+        return true
+    }
+
+    /// Releases one level of ownership; the lock is free when the count reaches zero.
+    /// - Throws: `ThreadingError.Kind.notOwner` when the calling thread does not own the lock.
+    @inlinable
+    public func release() throws(ThreadingError) {
+        guard owner.load(ordering: .relaxed) == pthread_self() else {
+            throw ThreadingError(.notOwner, "cannot release un-acquired lock")
+        }
+        let remaining = count.wrappingSubtract(1, ordering: .relaxed).newValue
+        if remaining == 0 {
+            owner.store(0, ordering: .relaxed)
+            inner.unlock()
+        }
+    }
+
+    /// Whether the calling thread owns the lock.
+    public var isOwned: Bool { owner.load(ordering: .relaxed) == pthread_self() }
+
+    /// Whether any thread owns the lock.
+    public var locked: Bool { inner.locked }
+
+    /// How many times the calling thread holds the lock (0 when it does not own it).
+    public var recursionCount: Int { isOwned ? count.load(ordering: .relaxed) : 0 }
+
+    /// Runs `body` while holding the lock (Python's `with rlock:`).
+    /// - Parameter body: The critical section; it may take the lock again.
+    /// - Returns: What `body` returns.
+    /// - Throws: What `body` throws; the lock is released either way.
+    @inlinable
+    public func withLock<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
+        _ = try! acquire()
+        defer { try! release() }
+        return try body()
+    }
+
+    /// Gives up every level of ownership at once, for `Condition.wait`; returns the count.
+    func releaseAll() -> Int {
+        let saved = count.load(ordering: .relaxed)
+        count.store(0, ordering: .relaxed)
+        owner.store(0, ordering: .relaxed)
+        inner.unlock()
+        return saved
+    }
+
+    /// Takes the lock back with the count `releaseAll` returned.
+    func reacquire(count saved: Int) {
+        inner.lock()
+        owner.store(pthread_self(), ordering: .relaxed)
+        count.store(saved, ordering: .relaxed)
+    }
+}

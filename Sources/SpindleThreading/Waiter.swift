@@ -1,0 +1,118 @@
+import DequeModule
+import SpindleSystem
+import Synchronization
+
+/// The outcomes a waiter can be woken with. Zero means "no token yet".
+@usableFromInline
+enum WaitToken {
+    /// The wait succeeded: the permit, flag or barrier passage was granted.
+    static let granted: UInt32 = 1
+    /// The object the waiter waited on broke (a barrier was aborted or reset).
+    static let broken: UInt32 = 2
+    /// The waiting task was cancelled.
+    static let cancelled: UInt32 = 3
+    /// The deadline passed.
+    static let timedOut: UInt32 = 4
+}
+
+/// One blocked thread or suspended task, queued on a primitive's wait list.
+///
+/// A waiter is resolved exactly once, by whoever removes it from its primitive's wait list while
+/// holding the primitive's lock: a waker, a timeout, or a cancellation. Blocked threads and
+/// suspended tasks sit in the same lists, so a thread and a task can wait on one object.
+@usableFromInline
+final class Waiter: @unchecked Sendable {
+    /// The futex parker of a blocked thread; `nil` for a task.
+    let parker: Parker?
+    /// The continuation of a suspended task; set before the waiter is registered.
+    var continuation: UnsafeContinuation<UInt32, Never>?
+    /// Set when a timeout or a cancellation wants the waiter out; the first one wins.
+    let abandonToken = Atomic<UInt32>(0)
+    /// Per-primitive data, guarded by the primitive's lock (a barrier keeps the arrival index here).
+    var payload = 0
+
+    init(thread: Void) { parker = Parker() }
+    init(task: Void) { parker = nil }
+
+    /// Wakes the waiter with `token`. Called once, after the waiter left its wait list.
+    func resolve(_ token: UInt32) {
+        if let parker {
+            parker.unpark(token)
+        } else {
+            continuation!.resume(returning: token)
+        }
+    }
+}
+
+extension Deque where Element == Waiter {
+    /// Removes `waiter` if it is still queued.
+    /// - Returns: Whether it was queued (and so now belongs to the caller to resolve).
+    mutating func remove(_ waiter: Waiter) -> Bool {
+        guard let index = firstIndex(where: { $0 === waiter }) else { return false }
+        remove(at: index)
+        return true
+    }
+}
+
+/// Blocks the calling thread on a new waiter.
+/// - Parameters:
+///   - deadline: When to give up.
+///   - register: Under the primitive's lock: returns a token at once when no wait is needed, or
+///     queues the waiter and returns `nil`.
+///   - withdraw: Under the primitive's lock: removes the waiter if still queued and says whether it was.
+/// - Returns: The token the waiter was resolved with, or `WaitToken.timedOut`.
+func parkThread(
+    until deadline: Deadline,
+    register: (Waiter) -> UInt32?,
+    withdraw: (Waiter) -> Bool
+) -> UInt32 {
+    let waiter = Waiter(thread: ())
+    if let token = register(waiter) { return token }
+    let parker = waiter.parker!
+    let token = parker.park(until: deadline)
+    if token != 0 { return token }
+    if withdraw(waiter) { return WaitToken.timedOut }
+    return parker.awaitToken()  // chosen by a waker just as the deadline passed
+}
+
+/// Suspends the calling task on a new waiter, without blocking a thread.
+/// - Parameters:
+///   - timeout: Seconds to wait at most, or `nil`.
+///   - register: As in `parkThread`.
+///   - withdraw: As in `parkThread`; it may run on any thread.
+/// - Returns: The token, or `WaitToken.cancelled` / `WaitToken.timedOut`.
+func suspendTask(
+    timeout: Double?,
+    register: (Waiter) -> UInt32?,
+    withdraw: @escaping @Sendable (Waiter) -> Bool
+) async -> UInt32 {
+    let waiter = Waiter(task: ())
+    @Sendable func abandon(_ token: UInt32) {
+        guard waiter.abandonToken.compareExchange(expected: 0, desired: token, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        if withdraw(waiter) { waiter.resolve(token) }
+    }
+    let timer: Task<Void, Never>? = timeout.map { seconds in
+        Task {
+            let ns = UInt64(max(0, min(seconds, 1e9)) * 1e9)
+            do { try await Task.sleep(nanoseconds: ns) } catch { return }
+            abandon(WaitToken.timedOut)
+        }
+    }
+    let token = await withTaskCancellationHandler {
+        await withUnsafeContinuation { (continuation: UnsafeContinuation<UInt32, Never>) in
+            waiter.continuation = continuation
+            if let token = register(waiter) {
+                continuation.resume(returning: token)
+                return
+            }
+            // A timeout or cancellation that came before the waiter was queued could not withdraw it.
+            let pending = waiter.abandonToken.load(ordering: .acquiring)
+            if pending != 0, withdraw(waiter) { waiter.resolve(pending) }
+        }
+    } onCancel: {
+        abandon(WaitToken.cancelled)
+    }
+    timer?.cancel()
+    return token
+}
