@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .library(name: "Spindle", targets: ["Spindle"]),
         .library(name: "SpindleThreading", targets: ["SpindleThreading"]),
+        .library(name: "SpindleQueue", targets: ["SpindleQueue"]),
         .executable(name: "spindle-examples", targets: ["spindle-examples"]),
     ],
     dependencies: [
@@ -20,7 +21,10 @@ let package = Package(
         .target(name: "CSpindle"),
         .target(
             name: "SpindleSystem",
-            dependencies: ["CSpindle"],
+            dependencies: [
+                "CSpindle",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -32,8 +36,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "SpindleQueue",
+            dependencies: [
+                "SpindleSystem",
+                "SpindleThreading",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "Spindle",
-            dependencies: ["SpindleThreading"],
+            dependencies: ["SpindleThreading", "SpindleQueue"],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -44,6 +57,11 @@ let package = Package(
         .testTarget(
             name: "SpindleThreadingTests",
             dependencies: ["SpindleThreading", "SpindleSystem"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SpindleQueueTests",
+            dependencies: ["SpindleQueue", "SpindleThreading", "SpindleSystem"],
             swiftSettings: strict
         ),
         .testTarget(

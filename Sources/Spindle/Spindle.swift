@@ -1,2 +1,3 @@
 // The umbrella module: `import Spindle` brings every Spindle library module.
 @_exported import SpindleThreading
+@_exported import SpindleQueue

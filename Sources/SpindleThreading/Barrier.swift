@@ -10,7 +10,7 @@ import Synchronization
 /// caller until `reset()`, gets `BrokenBarrierError`.
 public final class Barrier: @unchecked Sendable {
     struct State {
-        var waiters = Deque<Waiter>()
+        var waiters = Deque<PrimitiveWaiter>()
         var broken = false
         /// Why it broke, for callers that arrive at a broken barrier.
         var brokenReason = BrokenBarrierError.Reason.aborted
@@ -48,7 +48,7 @@ public final class Barrier: @unchecked Sendable {
     @discardableResult
     public func wait(timeout: Double? = nil) throws(BrokenBarrierError) -> Int {
         let deadline = Deadline.after(seconds: (timeout ?? self.timeout).map { max(0, $0) })
-        let waiter = Waiter(thread: ())
+        let waiter = PrimitiveWaiter(thread: ())
         switch try arrive(waiter) {
         case .opened(let index, let released): return try open(index: index, released: released)
         case .queued: break
@@ -69,10 +69,11 @@ public final class Barrier: @unchecked Sendable {
     ///   barrier and gets `BrokenBarrierError(.cancelled)`.
     @discardableResult
     public func wait(timeout: Double? = nil) async throws(BrokenBarrierError) -> Int {
-        var opened: (index: Int, released: [Waiter])?
+        var opened: (index: Int, released: [PrimitiveWaiter])?
         var failure: BrokenBarrierError?
-        var arrivedWaiter: Waiter?
+        var arrivedWaiter: PrimitiveWaiter?
         let token = await suspendTask(
+            PrimitiveWaiter(task: ()),
             timeout: (timeout ?? self.timeout).map { max(0, $0) },
             register: { waiter in
                 arrivedWaiter = waiter
@@ -106,7 +107,7 @@ public final class Barrier: @unchecked Sendable {
 
     /// Puts the barrier back in its initial state. Parties waiting now get `BrokenBarrierError(.reset)`.
     public func reset() {
-        let woken = state.withLock { state -> Deque<Waiter> in
+        let woken = state.withLock { state -> Deque<PrimitiveWaiter> in
             defer {
                 state.waiters.removeAll()
                 state.broken = false
@@ -127,12 +128,12 @@ public final class Barrier: @unchecked Sendable {
     // MARK: - Internals
 
     enum Arrival {
-        case opened(index: Int, released: [Waiter])
+        case opened(index: Int, released: [PrimitiveWaiter])
         case queued
     }
 
     /// Registers an arrival; the last one takes the whole generation's waiters with it.
-    private func arrive(_ waiter: Waiter) throws(BrokenBarrierError) -> Arrival {
+    private func arrive(_ waiter: PrimitiveWaiter) throws(BrokenBarrierError) -> Arrival {
         try state.withLock { (state: inout State) throws(BrokenBarrierError) -> Arrival in
             if state.broken { throw BrokenBarrierError(state.brokenReason) }
             let index = state.waiters.count
@@ -147,12 +148,12 @@ public final class Barrier: @unchecked Sendable {
     }
 
     /// The last party's part: run the action, then release the others (or break the barrier).
-    private func open(index: Int, released: [Waiter]) throws(BrokenBarrierError) -> Int {
+    private func open(index: Int, released: [PrimitiveWaiter]) throws(BrokenBarrierError) -> Int {
         if let action {
             do {
                 try action()
             } catch {
-                let queued = state.withLock { state -> Deque<Waiter> in
+                let queued = state.withLock { state -> Deque<PrimitiveWaiter> in
                     state.broken = true
                     state.brokenReason = .actionFailed
                     defer { state.waiters.removeAll() }
@@ -166,15 +167,15 @@ public final class Barrier: @unchecked Sendable {
         return index
     }
 
-    private func outcome(_ token: UInt32, _ waiter: Waiter) throws(BrokenBarrierError) -> Int {
-        if token == WaitToken.granted { return waiter.payload }
+    private func outcome(_ token: UInt32, _ waiter: PrimitiveWaiter) throws(BrokenBarrierError) -> Int {
+        if token == WaitToken.granted { return waiter.payload! }
         if waiter.payload == -1 { throw BrokenBarrierError(.reset) }
         throw BrokenBarrierError(state.withLock { $0.brokenReason })
     }
 
     /// Breaks the barrier if `waiter` is still queued (its timeout or cancellation won the race).
-    private func breakIfQueued(_ waiter: Waiter, reason: BrokenBarrierError.Reason) -> Bool {
-        let others = state.withLock { state -> Deque<Waiter>? in
+    private func breakIfQueued(_ waiter: PrimitiveWaiter, reason: BrokenBarrierError.Reason) -> Bool {
+        let others = state.withLock { state -> Deque<PrimitiveWaiter>? in
             guard state.waiters.remove(waiter) else { return nil }
             state.broken = true
             state.brokenReason = reason
@@ -187,7 +188,7 @@ public final class Barrier: @unchecked Sendable {
     }
 
     private func breakBarrier(reason: BrokenBarrierError.Reason) {
-        let woken = state.withLock { state -> Deque<Waiter> in
+        let woken = state.withLock { state -> Deque<PrimitiveWaiter> in
             state.broken = true
             state.brokenReason = reason
             defer { state.waiters.removeAll() }

@@ -6,7 +6,7 @@ import Synchronization
 public final class Event: @unchecked Sendable {
     struct State {
         var flag = false
-        var waiters = Deque<Waiter>()
+        var waiters = Deque<PrimitiveWaiter>()
     }
 
     let state = Mutex(State())
@@ -21,7 +21,7 @@ public final class Event: @unchecked Sendable {
 
     /// Sets the flag and wakes every waiter.
     public func set() {
-        let woken = state.withLock { state -> Deque<Waiter> in
+        let woken = state.withLock { state -> Deque<PrimitiveWaiter> in
             state.flag = true
             flag.store(true, ordering: .releasing)
             defer { state.waiters.removeAll() }
@@ -46,7 +46,7 @@ public final class Event: @unchecked Sendable {
     public func wait(timeout: Double? = nil) -> Bool {
         if flag.load(ordering: .acquiring) { return true }
         let deadline = Deadline.after(seconds: timeout.map { max(0, $0) })
-        return parkThread(until: deadline, register: register, withdraw: withdraw) == WaitToken.granted
+        return parkThread(PrimitiveWaiter(thread: ()), until: deadline, register: register, withdraw: withdraw) == WaitToken.granted
     }
 
     /// Suspends the task until the flag is set or the timeout expires, without blocking a thread.
@@ -57,12 +57,13 @@ public final class Event: @unchecked Sendable {
     public func wait(timeout: Double? = nil) async throws(CancellationError) -> Bool {
         if flag.load(ordering: .acquiring) { return true }
         let token = await suspendTask(
+            PrimitiveWaiter(task: ()),
             timeout: timeout.map { max(0, $0) }, register: register, withdraw: { [self] in withdraw($0) })
         if token == WaitToken.cancelled { throw CancellationError() }
         return token == WaitToken.granted
     }
 
-    private func register(_ waiter: Waiter) -> UInt32? {
+    private func register(_ waiter: PrimitiveWaiter) -> UInt32? {
         state.withLock { state in
             if state.flag { return WaitToken.granted }
             state.waiters.append(waiter)
@@ -70,7 +71,7 @@ public final class Event: @unchecked Sendable {
         }
     }
 
-    private func withdraw(_ waiter: Waiter) -> Bool {
+    private func withdraw(_ waiter: PrimitiveWaiter) -> Bool {
         state.withLock { $0.waiters.remove(waiter) }
     }
 }

@@ -63,9 +63,10 @@ public final class Lock: @unchecked Sendable {
         return true
     }
 
-    /// Acquires the lock, waiting as long as it takes. The non-throwing form for internal callers.
+    /// Acquires the lock, waiting as long as it takes: the non-throwing form for Spindle's own
+    /// data structures.
     @inlinable
-    func lock() {
+    package func lock() {
         if !word.pointee.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged {
             lockSlow()
         }
@@ -93,7 +94,7 @@ public final class Lock: @unchecked Sendable {
 
     /// Releases a lock the caller knows it holds.
     @inlinable
-    func unlock() {
+    package func unlock() {
         if word.pointee.exchange(0, ordering: .releasing) == 2 { wakeOne() }
     }
 

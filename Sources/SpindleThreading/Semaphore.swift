@@ -10,7 +10,7 @@ import Synchronization
 public class Semaphore: @unchecked Sendable {
     struct State {
         var value: Int
-        var waiters = Deque<Waiter>()
+        var waiters = Deque<PrimitiveWaiter>()
     }
 
     let state: Mutex<State>
@@ -45,14 +45,14 @@ public class Semaphore: @unchecked Sendable {
         }
         let deadline = Deadline.after(seconds: timeout.map { max(0, $0) })
         if !blocking { return tryTake() }
-        let token = parkThread(until: deadline, register: register, withdraw: withdraw)
+        let token = parkThread(PrimitiveWaiter(thread: ()), until: deadline, register: register, withdraw: withdraw)
         return token == WaitToken.granted
     }
 
     /// Takes a permit, suspending the task (not blocking its thread) until one is released.
     /// - Throws: `CancellationError` when the task is cancelled while waiting; no permit is taken then.
     public func acquire() async throws(CancellationError) {
-        let token = await suspendTask(timeout: nil, register: register, withdraw: { [self] in withdraw($0) })
+        let token = await suspendTask(PrimitiveWaiter(task: ()), timeout: nil, register: register, withdraw: { [self] in withdraw($0) })
         if token != WaitToken.granted { throw CancellationError() }
     }
 
@@ -61,7 +61,7 @@ public class Semaphore: @unchecked Sendable {
     /// - Returns: Whether a permit was taken.
     /// - Throws: `CancellationError` when the task is cancelled while waiting.
     public func acquire(timeout: Double) async throws(CancellationError) -> Bool {
-        let token = await suspendTask(timeout: max(0, timeout), register: register, withdraw: { [self] in withdraw($0) })
+        let token = await suspendTask(PrimitiveWaiter(task: ()), timeout: max(0, timeout), register: register, withdraw: { [self] in withdraw($0) })
         if token == WaitToken.cancelled { throw CancellationError() }
         return token == WaitToken.granted
     }
@@ -72,11 +72,11 @@ public class Semaphore: @unchecked Sendable {
     ///   `ThreadingError.Kind.tooManyReleases` when a bounded semaphore would exceed its bound.
     public func release(_ n: Int = 1) throws(ThreadingError) {
         guard n >= 1 else { throw ThreadingError(.invalidArgument, "n must be one or more, not \(n)") }
-        let woken = try state.withLock { (state: inout State) throws(ThreadingError) -> [Waiter] in
+        let woken = try state.withLock { (state: inout State) throws(ThreadingError) -> [PrimitiveWaiter] in
             if let bound, state.value + n > bound {
                 throw ThreadingError(.tooManyReleases, "Semaphore released too many times")
             }
-            var handed: [Waiter] = []
+            var handed: [PrimitiveWaiter] = []
             var left = n
             while left > 0, let waiter = state.waiters.popFirst() {
                 handed.append(waiter)
@@ -106,7 +106,7 @@ public class Semaphore: @unchecked Sendable {
         }
     }
 
-    private func register(_ waiter: Waiter) -> UInt32? {
+    private func register(_ waiter: PrimitiveWaiter) -> UInt32? {
         state.withLock { state in
             if state.value > 0 {
                 state.value -= 1
@@ -117,7 +117,7 @@ public class Semaphore: @unchecked Sendable {
         }
     }
 
-    private func withdraw(_ waiter: Waiter) -> Bool {
+    private func withdraw(_ waiter: PrimitiveWaiter) -> Bool {
         state.withLock { $0.waiters.remove(waiter) }
     }
 }

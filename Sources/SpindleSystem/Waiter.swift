@@ -1,41 +1,49 @@
 import DequeModule
-import SpindleSystem
 import Synchronization
 
 /// The outcomes a waiter can be woken with. Zero means "no token yet".
-@usableFromInline
-enum WaitToken {
+package enum WaitToken {
     /// The wait succeeded: the permit, flag or barrier passage was granted.
-    static let granted: UInt32 = 1
+    package static let granted: UInt32 = 1
     /// The object the waiter waited on broke (a barrier was aborted or reset).
-    static let broken: UInt32 = 2
+    package static let broken: UInt32 = 2
     /// The waiting task was cancelled.
-    static let cancelled: UInt32 = 3
+    package static let cancelled: UInt32 = 3
     /// The deadline passed.
-    static let timedOut: UInt32 = 4
+    package static let timedOut: UInt32 = 4
+    /// The object waited on was shut down (a queue after `shutdown()`).
+    package static let shutDown: UInt32 = 5
 }
 
-/// One blocked thread or suspended task, queued on a primitive's wait list.
+/// One blocked thread or suspended task, queued on a primitive's wait list, with a payload the
+/// primitive may use (a barrier's arrival index, an item handed to or from a queue).
 ///
 /// A waiter is resolved exactly once, by whoever removes it from its primitive's wait list while
 /// holding the primitive's lock: a waker, a timeout, or a cancellation. Blocked threads and
 /// suspended tasks sit in the same lists, so a thread and a task can wait on one object.
-@usableFromInline
-final class Waiter: @unchecked Sendable {
+package final class Waiter<Payload>: @unchecked Sendable {
     /// The futex parker of a blocked thread; `nil` for a task.
-    let parker: Parker?
+    package let parker: Parker?
     /// The continuation of a suspended task; set before the waiter is registered.
-    var continuation: UnsafeContinuation<UInt32, Never>?
+    package var continuation: UnsafeContinuation<UInt32, Never>?
     /// Set when a timeout or a cancellation wants the waiter out; the first one wins.
-    let abandonToken = Atomic<UInt32>(0)
-    /// Per-primitive data, guarded by the primitive's lock (a barrier keeps the arrival index here).
-    var payload = 0
+    package let abandonToken = Atomic<UInt32>(0)
+    /// Per-primitive data, guarded by the primitive's lock until the waiter is resolved, then
+    /// owned by the waiter (the token's release/acquire orders the hand-over).
+    package var payload: Payload?
 
-    init(thread: Void) { parker = Parker() }
-    init(task: Void) { parker = nil }
+    package init(thread: Void, payload: Payload? = nil) {
+        parker = Parker()
+        self.payload = payload
+    }
+
+    package init(task: Void, payload: Payload? = nil) {
+        parker = nil
+        self.payload = payload
+    }
 
     /// Wakes the waiter with `token`. Called once, after the waiter left its wait list.
-    func resolve(_ token: UInt32) {
+    package func resolve(_ token: UInt32) {
         if let parker {
             parker.unpark(token)
         } else {
@@ -44,29 +52,31 @@ final class Waiter: @unchecked Sendable {
     }
 }
 
-extension Deque where Element == Waiter {
+extension Deque {
     /// Removes `waiter` if it is still queued.
+    /// - Parameter waiter: The waiter.
     /// - Returns: Whether it was queued (and so now belongs to the caller to resolve).
-    mutating func remove(_ waiter: Waiter) -> Bool {
+    package mutating func remove<Payload>(_ waiter: Waiter<Payload>) -> Bool where Element == Waiter<Payload> {
         guard let index = firstIndex(where: { $0 === waiter }) else { return false }
         remove(at: index)
         return true
     }
 }
 
-/// Blocks the calling thread on a new waiter.
+/// Blocks the calling thread on `waiter` (made with `init(thread:)`).
 /// - Parameters:
+///   - waiter: The waiter to queue.
 ///   - deadline: When to give up.
 ///   - register: Under the primitive's lock: returns a token at once when no wait is needed, or
 ///     queues the waiter and returns `nil`.
 ///   - withdraw: Under the primitive's lock: removes the waiter if still queued and says whether it was.
 /// - Returns: The token the waiter was resolved with, or `WaitToken.timedOut`.
-func parkThread(
+package func parkThread<Payload>(
+    _ waiter: Waiter<Payload>,
     until deadline: Deadline,
-    register: (Waiter) -> UInt32?,
-    withdraw: (Waiter) -> Bool
+    register: (Waiter<Payload>) -> UInt32?,
+    withdraw: (Waiter<Payload>) -> Bool
 ) -> UInt32 {
-    let waiter = Waiter(thread: ())
     if let token = register(waiter) { return token }
     let parker = waiter.parker!
     let token = parker.park(until: deadline)
@@ -75,18 +85,19 @@ func parkThread(
     return parker.awaitToken()  // chosen by a waker just as the deadline passed
 }
 
-/// Suspends the calling task on a new waiter, without blocking a thread.
+/// Suspends the calling task on `waiter` (made with `init(task:)`), without blocking a thread.
 /// - Parameters:
+///   - waiter: The waiter to queue.
 ///   - timeout: Seconds to wait at most, or `nil`.
 ///   - register: As in `parkThread`.
 ///   - withdraw: As in `parkThread`; it may run on any thread.
 /// - Returns: The token, or `WaitToken.cancelled` / `WaitToken.timedOut`.
-func suspendTask(
+package func suspendTask<Payload>(
+    _ waiter: Waiter<Payload>,
     timeout: Double?,
-    register: (Waiter) -> UInt32?,
-    withdraw: @escaping @Sendable (Waiter) -> Bool
+    register: (Waiter<Payload>) -> UInt32?,
+    withdraw: @escaping @Sendable (Waiter<Payload>) -> Bool
 ) async -> UInt32 {
-    let waiter = Waiter(task: ())
     @Sendable func abandon(_ token: UInt32) {
         guard waiter.abandonToken.compareExchange(expected: 0, desired: token, ordering: .acquiringAndReleasing).exchanged
         else { return }
