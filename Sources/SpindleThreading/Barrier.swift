@@ -21,7 +21,7 @@ public final class Barrier: @unchecked Sendable {
     /// The timeout `wait()` uses when given none, in seconds.
     public let timeout: Double?
     let action: (@Sendable () throws -> Void)?
-    let state = Mutex(State())
+    let state = Locked(State())
 
     /// Creates a barrier.
     /// - Parameters:

@@ -14,7 +14,7 @@ public final class Condition: @unchecked Sendable {
     }
 
     let underlying: Underlying
-    let waiters = Mutex(Deque<Parker>())
+    let waiters = Locked(Deque<Parker>())
 
     /// Creates a condition over `lock`.
     /// - Parameter lock: The lock that guards the state the condition is about.

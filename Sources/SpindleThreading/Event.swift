@@ -9,7 +9,7 @@ public final class Event: @unchecked Sendable {
         var waiters = Deque<PrimitiveWaiter>()
     }
 
-    let state = Mutex(State())
+    let state = Locked(State())
     /// A copy of the flag for the lock-free fast path of `isSet` and `wait`.
     let flag = Atomic<Bool>(false)
 

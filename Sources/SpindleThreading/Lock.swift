@@ -24,79 +24,34 @@ public final class Lock: @unchecked Sendable {
     @inlinable
     @discardableResult
     public func acquire(blocking: Bool = true, timeout: Double? = nil) throws(ThreadingError) -> Bool {
-        if blocking, timeout == nil,
-            word.pointee.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged
-        {
-            return true
-        }
+        if blocking, timeout == nil, futexMutexTryLock(word) { return true }
         return try acquireSlow(blocking: blocking, timeout: timeout)
     }
 
     @usableFromInline
     func acquireSlow(blocking: Bool, timeout: Double?) throws(ThreadingError) -> Bool {
         let seconds = try ThreadingError.validateAcquire(blocking: blocking, timeout: timeout)
-        if !blocking {
-            return word.pointee.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged
-        }
-        return lockContended(until: .after(seconds: seconds))
-    }
-
-    /// Waits for the lock until `deadline`; the lock's contended path.
-    func lockContended(until deadline: Deadline) -> Bool {
-        // A short spin catches a holder that is about to release, without a system call.
-        for _ in 0..<100 {
-            let state = word.pointee.load(ordering: .relaxed)
-            if state == 0,
-                word.pointee.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged
-            {
-                return true
-            }
-            if state == 2 { break }
-            cpuRelax()
-        }
-        // Mark the lock contended; whoever releases it then wakes a sleeper.
-        while word.pointee.exchange(2, ordering: .acquiring) != 0 {
-            if Futex.wait(word, expected: 2, deadline: deadline) == .timedOut {
-                return word.pointee.compareExchange(expected: 0, desired: 2, ordering: .acquiring).exchanged
-            }
-        }
-        return true
+        if !blocking { return futexMutexTryLock(word) }
+        return futexMutexLockContended(word, until: .after(seconds: seconds))
     }
 
     /// Acquires the lock, waiting as long as it takes: the non-throwing form for Spindle's own
     /// data structures.
     @inlinable
-    package func lock() {
-        if !word.pointee.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged {
-            lockSlow()
-        }
-    }
-
-    @usableFromInline
-    func lockSlow() { _ = lockContended(until: .never) }
-
-    /// Wakes one thread sleeping on the lock; the release's contended path.
-    @usableFromInline
-    func wakeOne() { Futex.wake(word, count: 1) }
+    package func lock() { futexMutexLock(word) }
 
     /// Releases the lock. Any thread may release it, as in Python.
     /// - Throws: `ThreadingError.Kind.releaseUnlocked` when the lock was not held.
     @inlinable
     public func release() throws(ThreadingError) {
-        let previous = word.pointee.exchange(0, ordering: .releasing)
-        if previous == 1 { return }
-        if previous == 2 {
-            wakeOne()
-            return
+        if futexMutexUnlock(word) == 0 {
+            throw ThreadingError(.releaseUnlocked, "release unlocked lock")
         }
-        throw ThreadingError(.releaseUnlocked, "release unlocked lock")
     }
 
     /// Releases a lock the caller knows it holds.
     @inlinable
-    package func unlock() {
-        if word.pointee.exchange(0, ordering: .releasing) == 2 { wakeOne() }
-    }
+    package func unlock() { futexMutexUnlock(word) }
 
     /// Whether some thread holds the lock.
     public var locked: Bool { word.pointee.load(ordering: .relaxed) != 0 }

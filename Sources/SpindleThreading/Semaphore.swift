@@ -13,7 +13,7 @@ public class Semaphore: @unchecked Sendable {
         var waiters = Deque<PrimitiveWaiter>()
     }
 
-    let state: Mutex<State>
+    let state: Locked<State>
     /// The most permits there may be (BoundedSemaphore), or `nil`.
     let bound: Int?
 
@@ -25,7 +25,7 @@ public class Semaphore: @unchecked Sendable {
 
     init(value: Int, bound: Int?) {
         precondition(value >= 0, "semaphore initial value must be >= 0, not \(value)")
-        state = Mutex(State(value: value))
+        state = Locked(State(value: value))
         self.bound = bound
     }
 

@@ -28,7 +28,7 @@ open class SpindleThread: @unchecked Sendable {
     }
 
     let kind: Kind
-    let info: Mutex<Info>
+    let info: Locked<Info>
     private let target: (@Sendable () throws -> Void)?
     private let stackSize: Int
     let startedEvent = Event()
@@ -46,7 +46,7 @@ open class SpindleThread: @unchecked Sendable {
         self.target = target
         self.stackSize = ThreadRegistry.stackSize.load(ordering: .relaxed)
         let daemonFlag = daemon ?? SpindleThread.current.daemon
-        self.info = Mutex(Info(name: name ?? "Thread-\(ThreadRegistry.nextNumber())", daemon: daemonFlag))
+        self.info = Locked(Info(name: name ?? "Thread-\(ThreadRegistry.nextNumber())", daemon: daemonFlag))
     }
 
     /// Creates the object standing for a thread Spindle did not start (the main thread, or a
@@ -58,7 +58,7 @@ open class SpindleThread: @unchecked Sendable {
         let isMain = kind == .main
         let name = isMain ? "MainThread" : "Dummy-\(ThreadRegistry.nextNumber())"
         let ids: (pthread: pthread_t, tid: Int32) = isMain ? mainThreadIdentity : (pthread_self(), currentNativeThreadID)
-        self.info = Mutex(
+        self.info = Locked(
             Info(name: name, daemon: !isMain, started: true, ident: UInt(ids.pthread), nativeID: Int(ids.tid)))
         startedEvent.set()
     }
@@ -245,7 +245,7 @@ open class SpindleThread: @unchecked Sendable {
         return ThreadRegistry.stackSize.exchange(size, ordering: .relaxed)
     }
 
-    private static let hook = Mutex<(@Sendable (ExceptHookArguments) -> Void)?>(nil)
+    private static let hook = Locked<(@Sendable (ExceptHookArguments) -> Void)?>(nil)
 
     /// Called with the error when a thread's body throws (Python's `threading.excepthook`). The
     /// default prints "Exception in thread NAME:" and the error to standard error.

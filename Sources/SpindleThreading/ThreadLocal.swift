@@ -1,3 +1,4 @@
+import SpindleSystem
 import Synchronization
 
 /// A value with a separate copy in every thread (Python's `threading.local`).
@@ -19,7 +20,7 @@ public final class ThreadLocal<Value>: @unchecked Sendable {
 
     private let id: UInt64
     private let factory: @Sendable () -> Value
-    private let storages = Mutex<[WeakStorage]>([])
+    private let storages = Locked<[WeakStorage]>([])
 
     /// Creates a thread-local value.
     /// - Parameter factory: Makes each thread's initial value; called on that thread.

@@ -6,7 +6,7 @@ import Synchronization
 
 /// The live threads, the calling thread's `SpindleThread`, and the exit-time join.
 enum ThreadRegistry {
-    static let active = Mutex<[ObjectIdentifier: SpindleThread]>([:])
+    static let active = Locked<[ObjectIdentifier: SpindleThread]>([:])
     static let counter = Atomic<Int>(0)
     static let stackSize = Atomic<Int>(0)
     static let exitHandlerInstalled = Atomic<Bool>(false)

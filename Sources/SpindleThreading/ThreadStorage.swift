@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SpindleSystem
 import Synchronization
 
 /// The values of every `ThreadLocal` for one thread, freed when the thread ends.
@@ -8,7 +9,7 @@ import Synchronization
 /// The values are keyed by the `ThreadLocal`'s id. A `ThreadLocal` that is freed first removes its
 /// values from every thread's storage, so neither side leaks what the other leaves behind.
 final class ThreadStorage: @unchecked Sendable {
-    let values = Mutex<[UInt64: AnyObject]>([:])
+    let values = Locked<[UInt64: AnyObject]>([:])
 
     private static let key: pthread_key_t = {
         var key = pthread_key_t()

@@ -13,8 +13,8 @@ final class Counter: Sendable {
 
 /// A value shared between threads, guarded by its own Mutex.
 final class Shared<Value: Sendable>: Sendable {
-    let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
+    let mutex: Locked<Value>
+    init(_ value: Value) { mutex = Locked(value) }
     var value: Value { mutex.withLock { $0 } }
     func update<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
 }
