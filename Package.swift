@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Spindle", targets: ["Spindle"]),
         .library(name: "SpindleThreading", targets: ["SpindleThreading"]),
         .library(name: "SpindleQueue", targets: ["SpindleQueue"]),
+        .library(name: "SpindleFutures", targets: ["SpindleFutures"]),
         .executable(name: "spindle-examples", targets: ["spindle-examples"]),
     ],
     dependencies: [
@@ -45,8 +46,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "SpindleFutures",
+            dependencies: [
+                "SpindleSystem",
+                "SpindleThreading",
+                "SpindleQueue",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "Spindle",
-            dependencies: ["SpindleThreading", "SpindleQueue"],
+            dependencies: ["SpindleThreading", "SpindleQueue", "SpindleFutures"],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -62,6 +73,11 @@ let package = Package(
         .testTarget(
             name: "SpindleQueueTests",
             dependencies: ["SpindleQueue", "SpindleThreading", "SpindleSystem"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SpindleFuturesTests",
+            dependencies: ["SpindleFutures", "SpindleQueue", "SpindleThreading", "SpindleSystem"],
             swiftSettings: strict
         ),
         .testTarget(

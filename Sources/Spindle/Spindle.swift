@@ -1,3 +1,4 @@
 // The umbrella module: `import Spindle` brings every Spindle library module.
 @_exported import SpindleThreading
 @_exported import SpindleQueue
+@_exported import SpindleFutures

@@ -54,3 +54,9 @@ package func writeToStandardError(_ text: String) {
     }
     bytes.removeAll()
 }
+
+/// The machine's processors.
+package enum ProcessorCount {
+    /// The number of processors online (at least 1).
+    package static var online: Int { Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+}

@@ -245,6 +245,14 @@ open class SpindleThread: @unchecked Sendable {
         return ThreadRegistry.stackSize.exchange(size, ordering: .relaxed)
     }
 
+    /// Registers `callback` to run at program exit before Spindle waits for non-daemon threads
+    /// (Python's `threading._register_atexit`), so that a pool can tell its workers to finish.
+    /// - Parameter callback: What to run; callbacks run newest first.
+    package static func registerAtExit(_ callback: @escaping @Sendable () -> Void) {
+        ThreadRegistry.installExitHandler()
+        ThreadRegistry.exitCallbacks.withLock { $0.append(callback) }
+    }
+
     private static let hook = Locked<(@Sendable (ExceptHookArguments) -> Void)?>(nil)
 
     /// Called with the error when a thread's body throws (Python's `threading.excepthook`). The

@@ -65,7 +65,16 @@ enum ThreadRegistry {
         atexit { ThreadRegistry.joinNonDaemonThreads() }
     }
 
+    static let exitCallbacks = Locked<[@Sendable () -> Void]>([])
+
     static func joinNonDaemonThreads() {
+        // Callbacks first, newest first (Python's threading._register_atexit): executors use them
+        // to tell their idle workers to finish, so that the join below can end.
+        let callbacks = exitCallbacks.withLock { callbacks -> [@Sendable () -> Void] in
+            defer { callbacks.removeAll() }
+            return callbacks
+        }
+        for callback in callbacks.reversed() { callback() }
         let me = ObjectIdentifier(current)
         while true {
             let pending = active.withLock { threads in
