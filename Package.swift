@@ -13,10 +13,14 @@ let package = Package(
         .library(name: "SpindleThreading", targets: ["SpindleThreading"]),
         .library(name: "SpindleQueue", targets: ["SpindleQueue"]),
         .library(name: "SpindleFutures", targets: ["SpindleFutures"]),
+        .library(name: "SpindleSubprocess", targets: ["SpindleSubprocess"]),
+        .library(name: "SpindleDaemon", targets: ["SpindleDaemon"]),
+        .executable(name: "spindle", targets: ["spindle"]),
         .executable(name: "spindle-examples", targets: ["spindle-examples"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         .target(name: "CSpindle"),
@@ -56,13 +60,32 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "SpindleSubprocess",
+            dependencies: ["CSpindle", "SpindleSystem", "SpindleThreading"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SpindleDaemon",
+            dependencies: ["CSpindle", "SpindleSystem"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "Spindle",
-            dependencies: ["SpindleThreading", "SpindleQueue", "SpindleFutures"],
+            dependencies: ["SpindleThreading", "SpindleQueue", "SpindleFutures", "SpindleSubprocess", "SpindleDaemon"],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "spindle-examples",
             dependencies: ["Spindle", "SpindleSystem"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "spindle",
+            dependencies: [
+                "Spindle",
+                "SpindleSystem",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
@@ -78,6 +101,16 @@ let package = Package(
         .testTarget(
             name: "SpindleFuturesTests",
             dependencies: ["SpindleFutures", "SpindleQueue", "SpindleThreading", "SpindleSystem"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SpindleSubprocessTests",
+            dependencies: ["SpindleSubprocess", "SpindleThreading", "SpindleSystem"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SpindleDaemonTests",
+            dependencies: ["SpindleDaemon", "SpindleSystem"],
             swiftSettings: strict
         ),
         .testTarget(

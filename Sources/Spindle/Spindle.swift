@@ -2,3 +2,4 @@
 @_exported import SpindleThreading
 @_exported import SpindleQueue
 @_exported import SpindleFutures
+@_exported import SpindleSubprocess

@@ -7,6 +7,11 @@
 #include <sys/types.h>
 #include <pthread.h>
 
+#include "CSpindleSpawn.h"
+#if __has_include("CSpindleDaemon.h")
+#include "CSpindleDaemon.h"
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -1,0 +1,42 @@
+/// The less common knobs of starting a child, shared by `Popen` and the `Subprocess` functions.
+public struct SpawnOptions: Sendable {
+    /// The program to run instead of `args[0]` (which stays the child's `argv[0]`).
+    public var executable: String?
+    /// Close every descriptor above 2 except `passFDs` (Python's default `close_fds=True`).
+    public var closeFDs = true
+    /// Descriptors the child keeps, under the same numbers.
+    public var passFDs: [Int32] = []
+    /// Run the child in a new session (`setsid`), so it and its descendants form their own group.
+    public var startNewSession = false
+    /// Put the child in this process group (0: a new group the child leads).
+    public var processGroup: Int32?
+    /// Run as this user (a name or a numeric id).
+    public var user: String?
+    /// Run with this group (a name or a numeric id).
+    public var group: String?
+    /// Supplementary groups (names or numeric ids).
+    public var extraGroups: [String]?
+    /// The child's umask.
+    public var umask: UInt32?
+    /// Give the child default handling of SIGPIPE and SIGXFSZ and an empty signal mask.
+    public var restoreSignals = true
+
+    /// Creates options with Python's defaults.
+    public init(
+        executable: String? = nil, closeFDs: Bool = true, passFDs: [Int32] = [],
+        startNewSession: Bool = false, processGroup: Int32? = nil, user: String? = nil,
+        group: String? = nil, extraGroups: [String]? = nil, umask: UInt32? = nil,
+        restoreSignals: Bool = true
+    ) {
+        self.executable = executable
+        self.closeFDs = closeFDs
+        self.passFDs = passFDs
+        self.startNewSession = startNewSession
+        self.processGroup = processGroup
+        self.user = user
+        self.group = group
+        self.extraGroups = extraGroups
+        self.umask = umask
+        self.restoreSignals = restoreSignals
+    }
+}
