@@ -3,3 +3,4 @@
 @_exported import SpindleQueue
 @_exported import SpindleFutures
 @_exported import SpindleSubprocess
+@_exported import SpindleDaemon
