@@ -29,11 +29,8 @@ public final class Popen: @unchecked Sendable {
 
     struct State {
         var returncode: Int32?
-        var communicationStarted = false
-        var output: [UInt8] = []
-        var errors: [UInt8] = []
-        var input: [UInt8] = []
-        var inputOffset = 0
+        /// The pump of `communicate`, kept so that a call cut short by its timeout can resume.
+        var pump: IOPump?
     }
 
     let state = Locked(State())
@@ -202,7 +199,7 @@ public final class Popen: @unchecked Sendable {
 
     /// Waits until the child ends, the deadline passes or `cancelled()` says so (checked every
     /// 50 ms); returns the status or `nil`.
-    func waitUntil(_ deadline: Deadline, cancelled: () -> Bool) -> Int32? {
+    package func waitUntil(_ deadline: Deadline, cancelled: () -> Bool) -> Int32? {
         if let code = reap(blocking: false) { return code }
         
         var delay: UInt32 = 500
@@ -279,97 +276,21 @@ public final class Popen: @unchecked Sendable {
     func communicate(
         input: [UInt8]?, deadline: Deadline, timeout: Double
     ) throws(TimeoutExpired) -> (stdout: [UInt8]?, stderr: [UInt8]?) {
-        let starting = state.withLock { state -> Bool in
-            defer { state.communicationStarted = true }
-            if !state.communicationStarted, let input { state.input = input }
-            return !state.communicationStarted
+        let pump = state.withLock { state -> IOPump in
+            if let pump = state.pump { return pump }
+            let pump = IOPump(writer: stdin, input: input, readers: [stdout, stderr])
+            state.pump = pump
+            return pump
         }
-        if starting {
-            if let stdout { state.withLock { $0.output = stdout.takePending() } }
-            if let stderr { state.withLock { $0.errors = stderr.takePending() } }
-            for fd in [stdin?.fileDescriptor, stdout?.fileDescriptor, stderr?.fileDescriptor] {
-                if let fd, fd >= 0 { _ = fcntlSetNonBlocking(fd) }
-            }
+        func outputs() -> (stdout: [UInt8]?, stderr: [UInt8]?) {
+            (stdout == nil ? nil : pump.output(0), stderr == nil ? nil : pump.output(1))
         }
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            var entries: [pollfd] = []
-            var roles: [Int] = []
-            if let stdin, !stdin.isClosed {
-                let pending = state.withLock { $0.inputOffset < $0.input.count }
-                if pending {
-                    entries.append(pollfd(fd: stdin.fileDescriptor, events: Int16(POLLOUT), revents: 0))
-                    roles.append(0)
-                } else {
-                    stdin.close()
-                }
-            }
-            if let stdout, !stdout.isClosed {
-                entries.append(pollfd(fd: stdout.fileDescriptor, events: Int16(POLLIN), revents: 0))
-                roles.append(1)
-            }
-            if let stderr, !stderr.isClosed {
-                entries.append(pollfd(fd: stderr.fileDescriptor, events: Int16(POLLIN), revents: 0))
-                roles.append(2)
-            }
-            if entries.isEmpty { break }
-            let left = deadline.remainingSeconds
-            if let left, left <= 0 { throw timedOut(timeout) }
-            let ms = left.map { Int32(Swift.min(($0 * 1000).rounded(.up), 3_600_000)) } ?? -1
-            let ready = Glibc.poll(&entries, nfds_t(entries.count), ms)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                break
-            }
-            for (entry, role) in zip(entries, roles) where entry.revents != 0 {
-                switch role {
-                case 0: writeInput(to: stdin!)
-                case 1: drain(stdout!, into: \.output, buffer: &buffer)
-                default: drain(stderr!, into: \.errors, buffer: &buffer)
-                }
-            }
+        guard pump.run(until: deadline), waitUntil(deadline, cancelled: { false }) != nil else {
+            let partial = outputs()
+            throw TimeoutExpired(cmd: args, timeout: timeout, output: partial.stdout, stderr: partial.stderr)
         }
-        guard let _ = waitUntil(deadline, cancelled: { false }) else { throw timedOut(timeout) }
-        return state.withLock { state in
-            defer {
-                state.output = []
-                state.errors = []
-                state.input = []
-            }
-            return (stdout == nil ? nil : state.output, stderr == nil ? nil : state.errors)
-        }
-    }
-
-    private func timedOut(_ timeout: Double) -> TimeoutExpired {
-        state.withLock { state in
-            TimeoutExpired(
-                cmd: args, timeout: timeout, output: stdout == nil ? nil : state.output,
-                stderr: stderr == nil ? nil : state.errors)
-        }
-    }
-
-    private func writeInput(to writer: PipeWriter) {
-        let fd = writer.fileDescriptor
-        let done = state.withLock { state -> Bool in
-            let end = Swift.min(state.input.count, state.inputOffset + 65536)
-            let n = state.input[state.inputOffset..<end].withUnsafeBytes { raw in
-                spindle_write_nosigpipe(fd, raw.baseAddress, raw.count)
-            }
-            if n > 0 { state.inputOffset += n }
-            if n < 0, errno != EAGAIN { return true }  // EPIPE: the child stopped reading
-            return state.inputOffset >= state.input.count
-        }
-        if done { writer.close() }
-    }
-
-    private func drain(_ reader: PipeReader, into field: WritableKeyPath<State, [UInt8]>, buffer: inout [UInt8]) {
-        let fd = reader.fileDescriptor
-        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        if n > 0 {
-            state.withLock { $0[keyPath: field].append(contentsOf: buffer[0..<n]) }
-        } else if n == 0 || (errno != EAGAIN && errno != EINTR) {
-            reader.close()
-        }
+        defer { pump.clear() }
+        return outputs()
     }
 }
 

@@ -196,7 +196,8 @@ public enum Subprocess {
     ///   - stderr: Every command's standard error (`.pipe` gives each its own pipe).
     ///   - cwd: The working directory.
     ///   - env: The whole environment.
-    ///   - options: Spawn options for every command.
+    ///   - options: Spawn options for every command; with `processGroup: 0` the pipeline is one
+    ///   process group led by the first command.
     /// - Returns: The running processes, first to last.
     /// - Throws: `SpawnError` for the first command that cannot start; the ones already started
     ///   are killed and reaped.
@@ -216,10 +217,15 @@ public enum Subprocess {
                 if !isLast { link = try makePipe() }
                 let input: Redirect = index == 0 ? stdin : .fileDescriptor(previousRead)
                 let output: Redirect = isLast ? stdout : .fileDescriptor(link!.write)
+                // With processGroup 0 the first command leads a new group and the others join
+                // it, as a shell's job: one signal to the group reaches every stage.
+                var stageOptions = options
+                if index > 0, options.processGroup == 0 { stageOptions.processGroup = started[0].pid }
                 let process: Popen
                 do throws(SpawnError) {
                     process = try Popen(
-                        command, stdin: input, stdout: output, stderr: stderr, cwd: cwd, env: env, options: options)
+                        command, stdin: input, stdout: output, stderr: stderr, cwd: cwd, env: env,
+                        options: stageOptions)
                 } catch {
                     if let link { try? closeDescriptor(link.read); try? closeDescriptor(link.write) }
                     throw error

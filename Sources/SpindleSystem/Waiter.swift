@@ -33,7 +33,7 @@ package final class Waiter<Payload>: @unchecked Sendable {
     package var payload: Payload?
 
     package init(thread: Void, payload: Payload? = nil) {
-        parker = Parker()
+        parker = Parker.forCurrentThread()
         self.payload = payload
     }
 

@@ -78,7 +78,7 @@ public final class Condition: @unchecked Sendable {
     @discardableResult
     public func wait(timeout: Double? = nil) throws(ThreadingError) -> Bool {
         guard isOwned else { throw ThreadingError(.notOwner, "cannot wait on un-acquired lock") }
-        let parker = Parker()
+        let parker = Parker.forCurrentThread()
         waiters.withLock { $0.append(parker) }
         let deadline = Deadline.after(seconds: timeout.map { max(0, $0) })
         let saved: Int

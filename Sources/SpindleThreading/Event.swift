@@ -21,13 +21,16 @@ public final class Event: @unchecked Sendable {
 
     /// Sets the flag and wakes every waiter.
     public func set() {
-        let woken = state.withLock { state -> Deque<PrimitiveWaiter> in
+        let (single, many) = state.withLock { state -> (PrimitiveWaiter?, Deque<PrimitiveWaiter>) in
             state.flag = true
             flag.store(true, ordering: .releasing)
-            defer { state.waiters.removeAll() }
-            return state.waiters
+            // A lone waiter (the common case) leaves the queue's buffer in place for the next wait.
+            if state.waiters.count == 1 { return (state.waiters.popFirst(), []) }
+            defer { state.waiters = [] }
+            return (nil, state.waiters)
         }
-        for waiter in woken { waiter.resolve(WaitToken.granted) }
+        single?.resolve(WaitToken.granted)
+        for waiter in many { waiter.resolve(WaitToken.granted) }
     }
 
     /// Clears the flag.

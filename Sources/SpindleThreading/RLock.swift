@@ -27,7 +27,8 @@ public final class RLock: @unchecked Sendable {
     public func acquire(blocking: Bool = true, timeout: Double? = nil) throws(ThreadingError) -> Bool {
         let me = pthread_self()
         if owner.load(ordering: .relaxed) == me {
-            count.wrappingAdd(1, ordering: .relaxed)
+            // Only the owner writes the count: a plain load and store, no read-modify-write.
+            count.store(count.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
             return true
         }
         guard try inner.acquire(blocking: blocking, timeout: timeout) else { return false }
@@ -43,7 +44,8 @@ public final class RLock: @unchecked Sendable {
         guard owner.load(ordering: .relaxed) == pthread_self() else {
             throw ThreadingError(.notOwner, "cannot release un-acquired lock")
         }
-        let remaining = count.wrappingSubtract(1, ordering: .relaxed).newValue
+        let remaining = count.load(ordering: .relaxed) &- 1
+        count.store(remaining, ordering: .relaxed)
         if remaining == 0 {
             owner.store(0, ordering: .relaxed)
             inner.unlock()

@@ -88,7 +88,13 @@ struct ThreadPoolExecutorTests {
     @Test func failingInitializerBreaksThePool() throws {
         // test_init.FailingInitializerMixin
         let pool = ThreadPoolExecutor(maxWorkers: 2, initializer: { throw Boom() })
-        let futures = try (0..<5).map { _ in try pool.submit { 1 } }
+        // The first worker may fail before all five are submitted: later submits then throw.
+        var futures: [Future<Int>] = []
+        for _ in 0..<5 {
+            guard let future = try? pool.submit({ 1 }) else { break }
+            futures.append(future)
+        }
+        #expect(!futures.isEmpty)
         for future in futures {
             do {
                 _ = try future.result(timeout: 30)
