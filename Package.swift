@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SpindleFutures", targets: ["SpindleFutures"]),
         .library(name: "SpindleSubprocess", targets: ["SpindleSubprocess"]),
         .library(name: "SpindleDaemon", targets: ["SpindleDaemon"]),
+        .library(name: "SpindleEnvoy", targets: ["SpindleEnvoy"]),
         .executable(name: "spindle", targets: ["spindle"]),
         .executable(name: "spindle-examples", targets: ["spindle-examples"]),
     ],
@@ -70,8 +71,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "SpindleEnvoy",
+            dependencies: ["SpindleSystem", "SpindleSubprocess"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "Spindle",
-            dependencies: ["SpindleThreading", "SpindleQueue", "SpindleFutures", "SpindleSubprocess", "SpindleDaemon"],
+            dependencies: [
+                "SpindleThreading", "SpindleQueue", "SpindleFutures", "SpindleSubprocess", "SpindleDaemon",
+                "SpindleEnvoy",
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -111,6 +120,11 @@ let package = Package(
         .testTarget(
             name: "SpindleDaemonTests",
             dependencies: ["SpindleDaemon", "SpindleSystem"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SpindleEnvoyTests",
+            dependencies: ["SpindleEnvoy", "SpindleSubprocess", "SpindleSystem"],
             swiftSettings: strict
         ),
         .testTarget(

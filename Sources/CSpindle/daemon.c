@@ -2,7 +2,9 @@
 #include "CSpindleDaemon.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -85,10 +87,23 @@ int spindle_daemon_set_terminate_pidfile(const char *path, pid_t owner) {
     return 0;
 }
 
+int spindle_daemon_unblock_signal(int signo) {
+    sigset_t one;
+    sigemptyset(&one);
+    if (sigaddset(&one, signo) == -1) {
+        return -1;
+    }
+    return pthread_sigmask(SIG_UNBLOCK, &one, NULL) == 0 ? 0 : -1;
+}
+
 int spindle_daemon_unblock_all_signals(void) {
     sigset_t none;
     sigemptyset(&none);
     return sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int spindle_daemon_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
 }
 
 int spindle_daemon_close_range(unsigned int first, unsigned int last) {

@@ -45,6 +45,18 @@ pid_t spindle_gettid(void) {
     return (pid_t)syscall(SYS_gettid);
 }
 
+#include <stdlib.h>
+#include <string.h>
+
+int spindle_deadlock_mode = 0;
+
+__attribute__((constructor)) static void spindle_read_deadlock_mode(void) {
+    const char *mode = getenv("SPINDLE_DEADLOCK");
+    if (mode == NULL) return;
+    if (strcmp(mode, "report") == 0) spindle_deadlock_mode = 1;
+    else if (strcmp(mode, "throw") == 0) spindle_deadlock_mode = 2;
+}
+
 static pthread_t main_pthread;
 static pid_t main_tid;
 
@@ -58,4 +70,29 @@ pid_t spindle_main_tid(void) { return main_tid; }
 
 int spindle_set_thread_name(const char *name) {
     return pthread_setname_np(pthread_self(), name);
+}
+
+#include <signal.h>
+
+static int sigquit_fd = -1;
+
+static void spindle_sigquit_handler(int sig) {
+    (void)sig;
+    int saved = errno;
+    char byte = 'Q';
+    if (sigquit_fd >= 0) {
+        ssize_t ignored = write(sigquit_fd, &byte, 1);
+        (void)ignored;
+    }
+    errno = saved;
+}
+
+int spindle_install_sigquit_pipe(int write_fd) {
+    sigquit_fd = write_fd;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = spindle_sigquit_handler;
+    action.sa_flags = SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    return sigaction(SIGQUIT, &action, NULL);
 }

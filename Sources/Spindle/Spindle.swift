@@ -4,3 +4,4 @@
 @_exported import SpindleFutures
 @_exported import SpindleSubprocess
 @_exported import SpindleDaemon
+@_exported import SpindleEnvoy

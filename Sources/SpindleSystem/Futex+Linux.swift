@@ -82,3 +82,13 @@ package func cpuRelax() { spindle_cpu_relax() }
 /// Names the calling thread for the OS (`ps -L`, debuggers); 15 bytes at most are kept.
 /// - Parameter name: A NUL-terminated name.
 package func setOSThreadName(_ name: UnsafePointer<CChar>) { _ = spindle_set_thread_name(name) }
+
+/// Whether deadlock detection tracks lock owners (its mode is report or throw).
+@inlinable @inline(__always)
+package func deadlockTrackingActive() -> Bool { spindle_deadlock_mode_get() != 0 }
+
+/// The deadlock detection mode: 0 off, 1 report, 2 throw.
+package var deadlockModeValue: Int32 {
+    get { spindle_deadlock_mode_get() }
+    set { spindle_deadlock_mode_set(newValue) }
+}

@@ -13,6 +13,14 @@ public final class Condition: @unchecked Sendable {
         case rlock(RLock)
     }
 
+    /// The underlying lock's site, for thread dumps.
+    var site: LockSite {
+        switch underlying {
+        case .lock(let lock): return lock.site
+        case .rlock(let lock): return lock.inner.site
+        }
+    }
+
     let underlying: Underlying
     let waiters = Locked(Deque<Parker>())
 
@@ -84,14 +92,16 @@ public final class Condition: @unchecked Sendable {
         let saved: Int
         switch underlying {
         case .lock(let lock):
-            lock.unlock()
+            lock.releaseForWait()
             saved = 0
         case .rlock(let lock):
             saved = lock.releaseAll()
         }
-        var token = parker.park(until: deadline)
+        var token = (try? DeadlockMonitor.block(on: .condition(site), mayThrow: false) {
+            parker.park(until: deadline)
+        }) ?? 0
         switch underlying {
-        case .lock(let lock): lock.lock()
+        case .lock(let lock): lock.reacquireAfterWait()
         case .rlock(let lock): lock.reacquire(count: saved)
         }
         if token == 0 {

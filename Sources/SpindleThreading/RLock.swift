@@ -7,14 +7,19 @@ import Synchronization
 /// A re-entrant lock (Python's `threading.RLock`): its owner may acquire it again, and must
 /// release it as many times; only the owner may release it.
 public final class RLock: @unchecked Sendable {
-    @usableFromInline let inner = Lock()
+    @usableFromInline let inner: Lock
     /// The owning thread's `pthread_t`, or 0.
     @usableFromInline let owner = Atomic<UInt>(0)
     /// How many times the owner holds it; read and written by the owner only.
     @usableFromInline let count = Atomic<Int>(0)
 
     /// Creates an unlocked re-entrant lock.
-    public init() {}
+    /// - Parameters:
+    ///   - file: Where it is created (recorded for deadlock reports).
+    ///   - line: The line it is created on.
+    public init(file: StaticString = #fileID, line: UInt = #line) {
+        inner = Lock(kind: "RLock", file: file, line: line)
+    }
 
     /// Acquires the lock, or takes it once more if the calling thread already owns it.
     /// - Parameters:
@@ -24,14 +29,16 @@ public final class RLock: @unchecked Sendable {
     /// - Throws: `ThreadingError.Kind.invalidArgument` for a bad timeout.
     @inlinable
     @discardableResult
-    public func acquire(blocking: Bool = true, timeout: Double? = nil) throws(ThreadingError) -> Bool {
+    public func acquire(
+        blocking: Bool = true, timeout: Double? = nil, file: StaticString = #fileID, line: UInt = #line
+    ) throws(ThreadingError) -> Bool {
         let me = pthread_self()
         if owner.load(ordering: .relaxed) == me {
             // Only the owner writes the count: a plain load and store, no read-modify-write.
             count.store(count.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
             return true
         }
-        guard try inner.acquire(blocking: blocking, timeout: timeout) else { return false }
+        guard try inner.acquire(blocking: blocking, timeout: timeout, file: file, line: line) else { return false }
         owner.store(me, ordering: .relaxed)
         count.store(1, ordering: .relaxed)
         return true
@@ -48,6 +55,7 @@ public final class RLock: @unchecked Sendable {
         count.store(remaining, ordering: .relaxed)
         if remaining == 0 {
             owner.store(0, ordering: .relaxed)
+            if deadlockTrackingActive() { inner.willRelease() }
             inner.unlock()
         }
     }
@@ -66,8 +74,17 @@ public final class RLock: @unchecked Sendable {
     /// - Returns: What `body` returns.
     /// - Throws: What `body` throws; the lock is released either way.
     @inlinable
-    public func withLock<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
-        _ = try! acquire()
+    public func withLock<Result, Failure: Error>(
+        file: StaticString = #fileID, line: UInt = #line, _ body: () throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        let me = pthread_self()
+        if owner.load(ordering: .relaxed) == me {
+            count.store(count.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+        } else {
+            inner.withLockAcquire(file: file, line: line)
+            owner.store(me, ordering: .relaxed)
+            count.store(1, ordering: .relaxed)
+        }
         defer { try! release() }
         return try body()
     }
@@ -77,13 +94,13 @@ public final class RLock: @unchecked Sendable {
         let saved = count.load(ordering: .relaxed)
         count.store(0, ordering: .relaxed)
         owner.store(0, ordering: .relaxed)
-        inner.unlock()
+        inner.releaseForWait()
         return saved
     }
 
     /// Takes the lock back with the count `releaseAll` returned.
     func reacquire(count saved: Int) {
-        inner.lock()
+        inner.reacquireAfterWait()
         owner.store(pthread_self(), ordering: .relaxed)
         count.store(saved, ordering: .relaxed)
     }

@@ -33,6 +33,8 @@ open class SpindleThread: @unchecked Sendable {
     private let stackSize: Int
     let startedEvent = Event()
     let finishedEvent = Event()
+    /// The thread's part in deadlock detection (set at the end of init, never changed).
+    private(set) var lockRecord: ThreadLockRecord!
 
     /// Creates a thread; it runs when `start()` is called.
     /// - Parameters:
@@ -47,6 +49,7 @@ open class SpindleThread: @unchecked Sendable {
         self.stackSize = ThreadRegistry.stackSize.load(ordering: .relaxed)
         let daemonFlag = daemon ?? SpindleThread.current.daemon
         self.info = Locked(Info(name: name ?? "Thread-\(ThreadRegistry.nextNumber())", daemon: daemonFlag))
+        lockRecord = ThreadLockRecord(thread: self)
     }
 
     /// Creates the object standing for a thread Spindle did not start (the main thread, or a
@@ -60,6 +63,7 @@ open class SpindleThread: @unchecked Sendable {
         let ids: (pthread: pthread_t, tid: Int32) = isMain ? mainThreadIdentity : (pthread_self(), currentNativeThreadID)
         self.info = Locked(
             Info(name: name, daemon: !isMain, started: true, ident: UInt(ids.pthread), nativeID: Int(ids.tid)))
+        lockRecord = ThreadLockRecord(thread: self)
         startedEvent.set()
     }
 
@@ -170,6 +174,7 @@ open class SpindleThread: @unchecked Sendable {
             SpindleThread.excepthook(ExceptHookArguments(error: error, thread: self))
         }
         ThreadStorage.releaseCurrent()
+        DeadlockMonitor.unregister(lockRecord)
         ThreadRegistry.remove(self)
         ThreadRegistry.clearCurrent()
         finishedEvent.set()
@@ -197,7 +202,13 @@ open class SpindleThread: @unchecked Sendable {
         if self === SpindleThread.current {
             throw ThreadingError(.joinCurrentThread, "cannot join current thread")
         }
-        guard finishedEvent.wait(timeout: timeout) else { return false }
+        let finished: Bool
+        if timeout == nil {
+            finished = try DeadlockMonitor.block(on: .thread(self)) { finishedEvent.wait() }
+        } else {
+            finished = finishedEvent.wait(timeout: timeout)
+        }
+        guard finished else { return false }
         let handle = info.withLock { info -> pthread_t? in
             guard let handle = info.handle, !info.reaped else { return nil }
             info.reaped = true

@@ -30,6 +30,7 @@ enum ThreadRegistry {
         let rc = pthread_key_create(&key) { pointer in
             guard let pointer else { return }
             let thread = Unmanaged<SpindleThread>.fromOpaque(pointer).takeRetainedValue()
+            DeadlockMonitor.unregister(thread.lockRecord)
             ThreadRegistry.remove(thread)
         }
         precondition(rc == 0, "pthread_key_create failed for the current thread: \(rc)")
@@ -40,7 +41,10 @@ enum ThreadRegistry {
         if let pointer = pthread_getspecific(currentKey) {
             return Unmanaged<SpindleThread>.fromOpaque(pointer).takeUnretainedValue()
         }
-        if currentNativeThreadID == mainThreadIdentity.tid { return mainThread }
+        if currentNativeThreadID == mainThreadIdentity.tid {
+            setCurrent(mainThread)  // later lookups from the main thread need no system call
+            return mainThread
+        }
         let standIn = SpindleThread(adopting: .dummy)
         add(standIn)
         setCurrent(standIn)

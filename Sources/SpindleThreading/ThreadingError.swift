@@ -22,6 +22,9 @@ public struct ThreadingError: Error, Equatable, Sendable, CustomStringConvertibl
         case invalidArgument
         /// The operating system refused to create the thread.
         case startFailed(errno: Int32)
+        /// Waiting would close a cycle of threads waiting for each other (deadlock detection in
+        /// throw mode); the error names the cycle.
+        case deadlock(DeadlockError)
     }
 
     /// What went wrong.

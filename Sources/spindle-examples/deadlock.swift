@@ -24,6 +24,15 @@ enum Deadlock {
     static let joinTimeout = 2.5
 
     static func run() throws -> Int32 {
+        // Spindle watches the wait-for graph: the wait that closes the cycle is reported, and
+        // the report is printed after the specification's lines.
+        let found = Locked<[DeadlockDetection.Report]>([])
+        DeadlockDetection.mode = .report
+        DeadlockDetection.reportHandler = { report in found.withLock { $0.append(report) } }
+        defer {
+            DeadlockDetection.mode = .off
+            DeadlockDetection.reportHandler = nil
+        }
         let lock1 = NamedLock(name: "lock1")
         let lock2 = NamedLock(name: "lock2")
         let plans = [
@@ -60,6 +69,7 @@ enum Deadlock {
         let stuck = children.filter(\.isAlive)
         if stuck.count == children.count {
             Console.line("\(stuck.count) children are dead locked")
+            for report in found.withLock({ $0 }) { Console.line("\(report)") }
             return 0
         }
         Console.line("no dead lock: \(children.count - stuck.count) of \(children.count) children finished")

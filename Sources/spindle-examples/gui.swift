@@ -22,6 +22,14 @@ enum GUI {
     static let steps = 40
     static let barWidth = 40
     static let frameSeconds = 0.1
+    /// The mean pause per step, 50 ms (about 2 s a bar); SPINDLE_GUI_STEP_SECONDS overrides it,
+    /// so that a test can keep the workers busy until it has pressed its key.
+    static let stepSeconds: Double = {
+        if let text = getenv("SPINDLE_GUI_STEP_SECONDS"), let value = Double(String(cString: text)), value > 0 {
+            return value
+        }
+        return 0.05
+    }()
 
     /// The workers' progress, shared with the main thread.
     final class Progress: @unchecked Sendable {
@@ -70,7 +78,7 @@ enum GUI {
                 defer { progress.finish() }
                 for step in 1...steps {
                     // The pause doubles as the wait for "stop".
-                    if stop.wait(timeout: Double.random(in: 0.025...0.075)) { return }
+                    if stop.wait(timeout: Double.random(in: (stepSeconds / 2)...(stepSeconds * 1.5))) { return }
                     progress.advance(index, to: step)
                 }
             }

@@ -152,18 +152,23 @@ enum ExampleRunner {
     ///   - arguments: The command-line arguments.
     ///   - input: Where standard input comes from.
     ///   - timeout: Seconds after which the child is taken to hang and is killed.
+    ///   - environment: Variables added to the child's environment.
     ///   - whileRunning: What to do once the child has started (send keys, signals).
     /// - Returns: The run.
     static func run(
         _ arguments: [String],
         input: ChildInput = .null,
         timeout: Double = 30,
+        environment: [String: String] = [:],
         whileRunning: (@Sendable (Running) async throws -> Void)? = nil
     ) async throws -> ExampleRun {
         signal(SIGPIPE, SIG_IGN)  // a child that is gone must not kill the test runner
         let process = Process()
         process.executableURL = try binary()
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let stdoutPipe = Pipe()
         let stderrPipe = Pipe()
         process.standardOutput = stdoutPipe

@@ -126,10 +126,10 @@ struct ExamplesTests {
 
     @Test("gui quits on q from a pipe, joining its workers")
     func guiQuitsOnQ() async throws {
-        let run = try await ExampleRunner.run(["gui"], input: .pipe) { running in
+        let run = try await ExampleRunner.run(["gui"], input: .pipe, environment: ["SPINDLE_GUI_STEP_SECONDS": "0.5"], whileRunning: { running in
             try await Task.sleep(nanoseconds: 500_000_000)
             try running.send("q")
-        }
+        })
         #expect(run.exited && run.status == 0, "\(run.summary)")
         #expect(run.lines.last == "quit: joined 4 workers", "\(run.summary)")
         #expect(!run.stdout.contains("done: joined"), "\(run.summary)")
@@ -154,11 +154,11 @@ struct ExamplesTests {
 
     @Test("gui stops on SIGINT, joins its workers and exits with 130")
     func guiInterrupted() async throws {
-        let run = try await ExampleRunner.run(["gui"], input: .pipe) { running in
+        let run = try await ExampleRunner.run(["gui"], input: .pipe, environment: ["SPINDLE_GUI_STEP_SECONDS": "0.5"], whileRunning: { running in
             // The handler is in place once the first line is out.
             #expect(await running.waitForOutput(containing: "gui: 4 workers"))
             running.signal(SIGINT)
-        }
+        })
         #expect(run.exited && run.status == 130, "\(run.summary)")
         #expect(run.lines.last == "interrupted: joined 4 workers", "\(run.summary)")
     }
@@ -214,7 +214,7 @@ struct ExamplesTests {
         let canonicalAndEcho = tcflag_t(ICANON | ECHO)
         try #require(before.c_lflag & canonicalAndEcho == canonicalAndEcho)
 
-        let run = try await ExampleRunner.run(["gui"], input: .descriptor(terminal)) { running in
+        let run = try await ExampleRunner.run(["gui"], input: .descriptor(terminal), environment: ["SPINDLE_GUI_STEP_SECONDS": "0.5"], whileRunning: { running in
             let raw = await waitUntil(timeout: 20) {
                 var mode = termios()
                 return tcgetattr(terminal, &mode) == 0 && mode.c_lflag & canonicalAndEcho == 0
@@ -222,7 +222,7 @@ struct ExamplesTests {
             #expect(raw, "the terminal was not put in non-canonical, no-echo mode")
             var q = UInt8(ascii: "q")
             _ = write(master, &q, 1)  // no newline: non-canonical mode hands it over at once
-        }
+        })
         #expect(run.exited && run.status == 0, "\(run.summary)")
         #expect(run.lines.last == "quit: joined 4 workers", "\(run.summary)")
         var after = termios()
@@ -280,11 +280,21 @@ struct ExamplesTests {
         let run = try await ExampleRunner.run(["deadlock"])
         #expect(run.exited && run.status == 0 && run.stderr.isEmpty, "\(run.summary)")
         #expect(
-            run.lines == [
+            Array(run.lines.prefix(3)) == [
                 "thread1 got the lock1. It will try to get lock2 one second later.",
                 "thread2 got the lock2. It will try to get lock1 one second later.",
                 "2 children are dead locked",
             ], "\(run.summary)")
+        // Then the cycle Spindle detected: both threads, each holding one lock and waiting for the other.
+        let cycle = Array(run.lines.dropFirst(3))
+        #expect(cycle.first == "deadlock: 2 threads wait for each other in a cycle:", "\(run.summary)")
+        #expect(cycle.count == 3, "\(run.summary)")
+        for name in ["thread1", "thread2"] {
+            #expect(
+                cycle.contains { $0.contains("thread \"\(name)\"") && $0.contains("holds Lock created at")
+                    && $0.contains("and waits for Lock created at") },
+                "\(run.summary)")
+        }
     }
 
     // MARK: - reentrant_lock

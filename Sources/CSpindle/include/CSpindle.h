@@ -44,6 +44,24 @@ pid_t spindle_main_tid(void);
 /// Names the calling thread for the OS (15 bytes at most are kept). Returns 0 or an error number.
 int spindle_set_thread_name(const char *name);
 
+/// Spindle's deadlock detection mode: 0 off, 1 report, 2 throw. Set from SPINDLE_DEADLOCK before
+/// `main` runs, and by `DeadlockDetection.mode`.
+extern int spindle_deadlock_mode;
+
+/// The deadlock detection mode, read without a fence (a plain load on x86).
+static inline int spindle_deadlock_mode_get(void) {
+    return __atomic_load_n(&spindle_deadlock_mode, __ATOMIC_RELAXED);
+}
+
+/// Sets the deadlock detection mode.
+static inline void spindle_deadlock_mode_set(int mode) {
+    __atomic_store_n(&spindle_deadlock_mode, mode, __ATOMIC_RELAXED);
+}
+
+/// Installs a SIGQUIT handler that writes one byte to `write_fd` (async-signal-safe), for a
+/// thread that dumps the threads when it reads it. Returns 0 or -1 with errno.
+int spindle_install_sigquit_pipe(int write_fd);
+
 /// Tells the CPU the caller is spinning (x86 `pause`), easing the sibling hyper-thread.
 static inline void spindle_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)

@@ -32,9 +32,16 @@ int spindle_daemon_signal_action(int signo);
 /// A NULL path disarms the handler's removal. Returns 0, or -1 with errno ENAMETOOLONG.
 int spindle_daemon_set_terminate_pidfile(const char *path, pid_t owner);
 
+/// Unblocks `signo` for the calling thread, so the action installed for it can run.
+/// Returns 0, or -1 with errno.
+int spindle_daemon_unblock_signal(int signo);
+
 /// Unblocks every signal of the calling thread (before exec, so the program starts clean).
 /// Returns 0, or -1 with errno.
 int spindle_daemon_unblock_all_signals(void);
+
+/// pipe2(2) with O_CLOEXEC: both ends close on exec. Returns 0, or -1 with errno.
+int spindle_daemon_pipe_cloexec(int fds[2]);
 
 /// close_range(2): closes every descriptor from `first` to `last` inclusive.
 /// Returns 0, or -1 with errno (ENOSYS on kernels before 5.9).
