@@ -118,11 +118,6 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
-            name: "SpindleDaemonTests",
-            dependencies: ["SpindleDaemon", "SpindleSystem"],
-            swiftSettings: strict
-        ),
-        .testTarget(
             name: "SpindleEnvoyTests",
             dependencies: ["SpindleEnvoy", "SpindleSubprocess", "SpindleSystem"],
             swiftSettings: strict
