@@ -97,29 +97,35 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "SpindleTestSupport",
+            dependencies: ["SpindleSystem", "SpindleThreading"],
+            path: "Tests/SpindleTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "SpindleThreadingTests",
-            dependencies: ["SpindleThreading", "SpindleSystem"],
+            dependencies: ["SpindleTestSupport", "SpindleThreading", "SpindleSystem"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "SpindleQueueTests",
-            dependencies: ["SpindleQueue", "SpindleThreading", "SpindleSystem"],
+            dependencies: ["SpindleTestSupport", "SpindleQueue", "SpindleThreading", "SpindleSystem"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "SpindleFuturesTests",
-            dependencies: ["SpindleFutures", "SpindleQueue", "SpindleThreading", "SpindleSystem"],
+            dependencies: ["SpindleTestSupport", "SpindleFutures", "SpindleQueue", "SpindleThreading", "SpindleSystem"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "SpindleSubprocessTests",
-            dependencies: ["SpindleSubprocess", "SpindleThreading", "SpindleSystem"],
+            dependencies: ["SpindleTestSupport", "SpindleSubprocess", "SpindleThreading", "SpindleSystem"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "SpindleEnvoyTests",
-            dependencies: ["SpindleEnvoy", "SpindleSubprocess", "SpindleSystem"],
+            dependencies: ["SpindleTestSupport", "SpindleEnvoy", "SpindleSubprocess", "SpindleSystem"],
             swiftSettings: strict
         ),
         .testTarget(

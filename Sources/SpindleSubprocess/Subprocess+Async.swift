@@ -85,10 +85,9 @@ extension Subprocess {
         shell: Bool = false,
         options: SpawnOptions = SpawnOptions()
     ) async throws -> CompletedProcess {
-        let streams = try streamsForRun(input: input, captureOutput: captureOutput, stdin, stdout, stderr)
-        let process = try Popen(
-            args, stdin: streams.stdin, stdout: streams.stdout, stderr: streams.stderr, cwd: cwd, env: env,
-            shell: shell, options: options)
+        let process = try startForRun(
+            args, input: input, captureOutput: captureOutput, stdin, stdout, stderr, cwd: cwd, env: env, shell: shell,
+            options: options)
         let output: (stdout: [UInt8]?, stderr: [UInt8]?)
         do {
             output = try await process.communicate(input: input, timeout: timeout)

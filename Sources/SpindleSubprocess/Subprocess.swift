@@ -36,10 +36,9 @@ public enum Subprocess {
         shell: Bool = false,
         options: SpawnOptions = SpawnOptions()
     ) throws -> CompletedProcess {
-        let streams = try streamsForRun(input: input, captureOutput: captureOutput, stdin, stdout, stderr)
-        let process = try Popen(
-            args, stdin: streams.stdin, stdout: streams.stdout, stderr: streams.stderr, cwd: cwd, env: env,
-            shell: shell, options: options)
+        let process = try startForRun(
+            args, input: input, captureOutput: captureOutput, stdin, stdout, stderr, cwd: cwd, env: env, shell: shell,
+            options: options)
         let output: (stdout: [UInt8]?, stderr: [UInt8]?)
         do {
             output = try process.communicate(input: input, timeout: timeout)
@@ -88,11 +87,12 @@ public enum Subprocess {
             stderr: rest?.stderr ?? error.stderr)
     }
 
-    /// The streams `run` starts the child with: `input` makes standard input a pipe,
-    /// `captureOutput` makes standard output and error pipes.
-    static func streamsForRun(
-        input: [UInt8]?, captureOutput: Bool, _ stdin: Redirect, _ stdout: Redirect, _ stderr: Redirect
-    ) throws(SpawnError) -> (stdin: Redirect, stdout: Redirect, stderr: Redirect) {
+    /// Starts the child of `run`: `input` makes standard input a pipe, `captureOutput` makes
+    /// standard output and error pipes.
+    static func startForRun(
+        _ args: [String], input: [UInt8]?, captureOutput: Bool, _ stdin: Redirect, _ stdout: Redirect,
+        _ stderr: Redirect, cwd: String?, env: [String: String]?, shell: Bool, options: SpawnOptions
+    ) throws(SpawnError) -> Popen {
         var streams = (stdin: stdin, stdout: stdout, stderr: stderr)
         if input != nil {
             guard stdin == .inherit else { throw usage("stdin and input arguments may not both be used") }
@@ -105,7 +105,9 @@ public enum Subprocess {
             streams.stdout = .pipe
             streams.stderr = .pipe
         }
-        return streams
+        return try Popen(
+            args, stdin: streams.stdin, stdout: streams.stdout, stderr: streams.stderr, cwd: cwd, env: env,
+            shell: shell, options: options)
     }
 
     static func usage(_ message: String) -> SpawnError {

@@ -1,3 +1,4 @@
+import SpindleTestSupport
 import Foundation
 import Glibc
 @testable import SpindleEnvoy

@@ -1,3 +1,4 @@
+import SpindleTestSupport
 @testable import SpindleEnvoy
 import Testing
 

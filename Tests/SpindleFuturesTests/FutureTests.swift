@@ -1,3 +1,4 @@
+import SpindleTestSupport
 @testable import SpindleFutures
 import SpindleThreading
 import Testing

@@ -1,3 +1,4 @@
+import SpindleTestSupport
 @testable import SpindleFutures
 import SpindleSystem
 import SpindleThreading

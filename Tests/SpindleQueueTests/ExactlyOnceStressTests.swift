@@ -1,3 +1,4 @@
+import SpindleTestSupport
 import SpindleQueue
 import SpindleThreading
 import Testing

@@ -1,3 +1,4 @@
+import SpindleTestSupport
 @testable import SpindleQueue
 import SpindleThreading
 import Testing

@@ -1,3 +1,4 @@
+import SpindleTestSupport
 @testable import SpindleThreading
 import Testing
 

@@ -1,3 +1,4 @@
+import SpindleTestSupport
 import Glibc
 @testable import SpindleThreading
 import Testing
