@@ -71,7 +71,7 @@ public final class Popen: @unchecked Sendable {
         var childSide: [Int32] = []  // what only the child needs, closed after the spawn
         func closeAll(_ fds: [Int32]) { for fd in fds { try? closeDescriptor(fd) } }
         var spec = ChildSpec(
-            argv: argv, paths: executableCandidates(program, environment: env),
+            program: program, argv: argv, paths: executableCandidates(program, environment: env),
             environment: env.map(environmentStrings))
         var parentStdin: Int32 = -1, parentStdout: Int32 = -1, parentStderr: Int32 = -1
         do throws(SpawnError) {

@@ -4,6 +4,8 @@ import SpindleSystem
 
 /// Everything the C spawn needs, in Swift values.
 struct ChildSpec {
+    /// The program as the caller named it (reported when no PATH entry has it).
+    var program: String
     var argv: [String]
     /// Candidate executable paths (the PATH search, done here in the parent).
     var paths: [String]
@@ -50,7 +52,7 @@ private let stepNames: [Int32: String] = [
 /// - Returns: The child's pid and pidfd (-1 without one).
 /// - Throws: `SpawnError` naming the failed step, its errno and its path.
 func spawnChild(_ spec: ChildSpec) throws(SpawnError) -> (pid: pid_t, pidfd: Int32) {
-    if spec.paths.isEmpty { throw SpawnError(step: "exec", errno: ENOENT, path: spec.argv.first) }
+    if spec.paths.isEmpty { throw SpawnError(step: "exec", errno: ENOENT, path: spec.program) }
     let argv = CStrings(spec.argv)
     let paths = CStrings(spec.paths)
     let environment = spec.environment.map(CStrings.init)
@@ -102,7 +104,14 @@ func spawnChild(_ spec: ChildSpec) throws(SpawnError) -> (pid: pid_t, pidfd: Int
     let step = stepNames[result.step] ?? "spawn"
     let path: String?
     switch result.step {
-    case 10: path = result.failed_path >= 0 ? spec.paths[Int(result.failed_path)] : spec.argv.first
+    case 10:
+        // A PATH search that found nothing names the program as given, as Python does.
+        let searched = spec.paths.count > 1 || !spec.program.contains("/")
+        if result.error == ENOENT, searched {
+            path = spec.program
+        } else {
+            path = result.failed_path >= 0 ? spec.paths[Int(result.failed_path)] : spec.program
+        }
     case 2: path = spec.cwd
     default: path = nil
     }

@@ -26,6 +26,10 @@ let examples: [Example] = [
     Example(
         name: "producers_and_customers", summary: "producers and customers sharing a bounded count under a Condition",
         run: ProducersAndCustomers.run),
+    Example(name: "queue", summary: "a bounded Queue between threads, taskDone/join, shutdown; Lifo and Priority", run: QueueDemo.run),
+    Example(name: "subprocess", summary: "run, check, a pipeline, a timeout and a missing program", run: SubprocessDemo.run),
+    Example(name: "concurrent", summary: "a thread pool's map, submit and as_completed", run: ConcurrentDemo.run),
+    Example(name: "envoy", summary: "a pipeline from one string, its history, a connected command", run: EnvoyDemo.run),
 ]
 
 let validNames = examples.map(\.name).joined(separator: ", ")

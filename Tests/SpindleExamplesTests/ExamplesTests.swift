@@ -5,7 +5,10 @@ import Glibc
 #endif
 
 /// The names, in the guide's order.
-let exampleNames = ["mthreads", "gui", "localdata", "lock", "deadlock", "reentrant_lock", "producers_and_customers"]
+let exampleNames = [
+    "mthreads", "gui", "localdata", "lock", "deadlock", "reentrant_lock", "producers_and_customers", "queue",
+    "subprocess", "concurrent", "envoy",
+]
 let alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 /// The first captures of `regex` in `line`, or nil when the whole line does not match.
@@ -63,6 +66,8 @@ struct ExamplesTests {
             ("mthreads", "Thread-"), ("gui", "done: joined 4 workers"), ("localdata", "Main: x =  ["),
             ("lock", "-------------------- neat"), ("deadlock", "2 children are dead locked"),
             ("reentrant_lock", "-------------------- RLock"), ("producers_and_customers", "produced 40, consumed 40, count: 00"),
+            ("queue", "all 8 jobs done"), ("subprocess", "spawn failed in the parent"),
+            ("concurrent", "as_completed yielded 3 futures"), ("envoy", "connected sed answered: hI there"),
         ]
         for (name, marker) in markers {
             guard let start = lines.firstIndex(of: "==================== \(name)") else { continue }
@@ -71,6 +76,61 @@ struct ExamplesTests {
         }
         let children = try lines.compactMap { try captures(#"Child\((Thread-\d+)\): x =  \[\d+\] mydata\.x =  \d+"#, $0) }
         #expect(children.count == 6, "\(run.summary)")
+    }
+
+    // MARK: - the other sections
+
+    @Test("queue: jobs through a bounded Queue, join, shutdown, Lifo and Priority order")
+    func queueExample() async throws {
+        let run = try await ExampleRunner.run(["queue"])
+        #expect(run.exited && run.status == 0 && run.stderr.isEmpty, "\(run.summary)")
+        let lines = run.lines
+        #expect(lines.first == "all 8 jobs done; unfinished tasks: 0", "\(run.summary)")
+        let squared = lines.filter { (try? captures(#"consumer[12] squared (\d): (\d+)"#, $0)) != nil }
+        #expect(squared.count == 8, "\(run.summary)")
+        #expect(lines.contains("LifoQueue gives: third, second, first"), "\(run.summary)")
+        #expect(lines.contains("PriorityQueue gives: 1, 2, 3, 4, 5"), "\(run.summary)")
+        #expect(lines.last == "get after shutdown: queue is shut down", "\(run.summary)")
+    }
+
+    @Test("subprocess: run, check, pipeline, timeout, missing program")
+    func subprocessExample() async throws {
+        let run = try await ExampleRunner.run(["subprocess"])
+        #expect(run.exited && run.status == 0 && run.stderr.isEmpty, "\(run.summary)")
+        #expect(
+            run.lines == [
+                "returncode 0, stdout: hello from a child",
+                "Command '/bin/sh -c echo oops >&2; exit 3' returned non-zero exit status 3. stderr: oops",
+                "printf | sort | tr: APPLE FIG PEAR",
+                "Command 'sleep 10' timed out after 0.2 seconds",
+                "spawn failed in the parent: [Errno 2] No such file or directory: 'no-such-program' (exec)",
+            ], "\(run.summary)")
+    }
+
+    @Test("concurrent: map keeps order, errors travel through futures")
+    func concurrentExample() async throws {
+        let run = try await ExampleRunner.run(["concurrent"])
+        #expect(run.exited && run.status == 0 && run.stderr.isEmpty, "\(run.summary)")
+        let lines = run.lines
+        #expect(lines.count == 8, "\(run.summary)")
+        #expect(lines.first == "112272535095293 is prime: true", "\(run.summary)")
+        #expect(lines.contains("1099726899285419 is prime: false"), "\(run.summary)")
+        #expect(lines.contains("submitted 7, 8, 9: 7; error: 8 is not a prime; error: 9 is not a prime"), "\(run.summary)")
+        #expect(lines.last == "as_completed yielded 3 futures", "\(run.summary)")
+    }
+
+    @Test("envoy: a pipeline's response and history, a connected command, a bad line")
+    func envoyExample() async throws {
+        let run = try await ExampleRunner.run(["envoy"])
+        #expect(run.exited && run.status == 0 && run.stderr.isEmpty, "\(run.summary)")
+        #expect(
+            run.lines == [
+                "status 0, stdout: a b",
+                "  earlier stage printf b\\na\\nc\\n: status 0",
+                "  earlier stage sort: status 0",
+                "connected sed answered: hI there",
+                "bad command line: unclosed quote (') opened at column 6",
+            ], "\(run.summary)")
     }
 
     // MARK: - mthreads
