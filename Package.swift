@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "SpindleSubprocess", targets: ["SpindleSubprocess"]),
         .library(name: "SpindleDaemon", targets: ["SpindleDaemon"]),
         .library(name: "SpindleEnvoy", targets: ["SpindleEnvoy"]),
+        .library(name: "SpindleSupervisor", targets: ["SpindleSupervisor"]),
         .executable(name: "spindle", targets: ["spindle"]),
         .executable(name: "spindle-examples", targets: ["spindle-examples"]),
     ],
@@ -76,10 +77,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "SpindleSupervisor",
+            dependencies: ["CSpindle", "SpindleSystem", "SpindleThreading", "SpindleSubprocess", "SpindleDaemon"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "Spindle",
             dependencies: [
                 "SpindleThreading", "SpindleQueue", "SpindleFutures", "SpindleSubprocess", "SpindleDaemon",
-                "SpindleEnvoy",
+                "SpindleEnvoy", "SpindleSupervisor",
             ],
             swiftSettings: strict
         ),
@@ -126,6 +132,11 @@ let package = Package(
         .testTarget(
             name: "SpindleEnvoyTests",
             dependencies: ["SpindleTestSupport", "SpindleEnvoy", "SpindleSubprocess", "SpindleSystem"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SpindleSupervisorTests",
+            dependencies: ["SpindleSupervisor", "SpindleSubprocess", "SpindleThreading", "SpindleSystem"],
             swiftSettings: strict
         ),
         .testTarget(

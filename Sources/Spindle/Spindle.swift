@@ -5,3 +5,4 @@
 @_exported import SpindleSubprocess
 @_exported import SpindleDaemon
 @_exported import SpindleEnvoy
+@_exported import SpindleSupervisor

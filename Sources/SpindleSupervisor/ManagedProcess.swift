@@ -1,0 +1,31 @@
+import SpindleSubprocess
+
+/// One supervised process: its configuration, state machine, child and logs. Guarded by the
+/// owning `Supervisor`'s lock, except the `ProcessOutput` objects, which guard themselves.
+final class ManagedProcess: @unchecked Sendable {
+    let group: String
+    let config: ProcessConfig
+    var machine: ProcessStateMachine
+    /// The log file of each channel, AUTO resolved to a file in `childlogdir`.
+    let logPaths: [LogChannel: String]
+    /// Where each channel's output goes; made at the first spawn and kept across restarts.
+    var outputs: [LogChannel: ProcessOutput] = [:]
+    /// The child while there is one.
+    var popen: Popen?
+    /// When the state machine wants `tick` called.
+    var timerDue: Double?
+    /// Wall-clock start and stop times (seconds since the epoch), 0 if never.
+    var wallStart: Double = 0
+    var wallStop: Double = 0
+    /// Counts spawns, so that a monitor reports only for its own child.
+    var generation = 0
+    /// The thread watching the current child.
+    var monitor: ProcessMonitor?
+
+    init(group: String, config: ProcessConfig, logPaths: [LogChannel: String]) {
+        self.group = group
+        self.config = config
+        self.machine = ProcessStateMachine(policy: .init(config))
+        self.logPaths = logPaths
+    }
+}
