@@ -130,6 +130,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "SpindleDaemonTests",
+            dependencies: ["SpindleDaemon", "SpindleSystem"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "SpindleEnvoyTests",
             dependencies: ["SpindleTestSupport", "SpindleEnvoy", "SpindleSubprocess", "SpindleSystem"],
             swiftSettings: strict

@@ -41,5 +41,6 @@ public struct DaemonError: Error, Equatable, Sendable, CustomStringConvertible {
         DaemonError(step: step, message: "\(call): \(String(cString: strerror(code)))", errno: code)
     }
 
+    /// "daemon: `step` failed: `message`", as the daemon tools print it.
     public var description: String { "daemon: \(step) failed: \(message)" }
 }

@@ -1,5 +1,6 @@
-// The only C in Spindle: the system calls Swift cannot reach directly (variadic syscall(2),
-// constructors that run before main). Everything here is async-signal-safe and allocation-free.
+// CSpindle is the only C in Spindle: the system calls Swift cannot reach directly (variadic
+// syscall(2), vfork, signal handlers, constructors that run before main). This header declares the
+// futex and thread helpers and includes the others (spawn, daemon, multiprocessing).
 #ifndef CSPINDLE_H
 #define CSPINDLE_H
 
