@@ -3,7 +3,7 @@ import SpindleTestSupport
 import SpindleThreading
 import Testing
 
-@Suite("Queue from tasks", .timeLimit(.minutes(2)))
+@Suite("Queue from tasks", .timeLimit(.minutes(10)))
 struct AsyncQueueTests {
     @Test func threadProducesTaskConsumes() async throws {
         let queue = Queue<Int>(maxsize: 4)

@@ -54,7 +54,7 @@ public func waitUntil(timeout: Double = 30, _ condition: () -> Bool) -> Bool {
 }
 
 /// Polls `condition` from a task without blocking a thread of the cooperative pool.
-public func waitUntilAsync(timeout: Double = 30, _ condition: () -> Bool) async -> Bool {
+public func waitUntilAsync(timeout: Double = 300, _ condition: () -> Bool) async -> Bool {
     let deadline = Deadline.after(seconds: timeout)
     while !condition() {
         if deadline.hasPassed { return false }
