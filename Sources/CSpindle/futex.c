@@ -49,6 +49,7 @@ pid_t spindle_gettid(void) {
 #include <string.h>
 
 int spindle_deadlock_mode = 0;
+__thread void *spindle_lock_record_tls = 0;
 
 __attribute__((constructor)) static void spindle_read_deadlock_mode(void) {
     const char *mode = getenv("SPINDLE_DEADLOCK");

@@ -92,3 +92,10 @@ package var deadlockModeValue: Int32 {
     get { spindle_deadlock_mode_get() }
     set { spindle_deadlock_mode_set(newValue) }
 }
+
+/// The calling thread's deadlock-detection record, as an unretained pointer (or nil).
+@inlinable @inline(__always)
+package var currentLockRecordPointer: UnsafeMutableRawPointer? {
+    get { spindle_lock_record_get() }
+    set { spindle_lock_record_set(newValue) }
+}

@@ -12,11 +12,10 @@ enum WaitTarget {
     case condition(LockSite)
 }
 
-/// One lock a thread holds: which, what it is, and where it was taken.
+/// One lock a thread holds and where it was taken: four words, copied without reference counting.
 struct HeldLock {
-    let address: UInt
-    let serial: UInt64
-    let site: LockSite
+    /// The lock; alive while it is held.
+    unowned(unsafe) let lock: Lock
     let file: StaticString
     let line: UInt
 
@@ -25,17 +24,55 @@ struct HeldLock {
 
 /// A thread's part in deadlock detection.
 final class ThreadLockRecord: @unchecked Sendable {
-    unowned(unsafe) let thread: SpindleThread
+    /// The thread; set once, right after the thread object is made.
+    unowned(unsafe) var thread: SpindleThread!
     /// What the thread waits for; read and written under `DeadlockMonitor.graph`.
     var waitingFor: WaitTarget?
-    /// The locks it holds, innermost last; only its own thread touches this.
-    var held: [HeldLock] = []
+    /// The locks it holds, innermost last, in a plain buffer: only its own thread touches it, so
+    /// the tracked fast path needs no exclusivity check and no array bookkeeping.
+    @exclusivity(unchecked) private var heldBase: UnsafeMutablePointer<HeldLock>
+    @exclusivity(unchecked) private var heldCapacity = 8
+    @exclusivity(unchecked) private(set) var heldCount = 0
     /// Whether it is in `DeadlockMonitor.graph`'s records (its own thread sets it).
-    var registered = false
+    @exclusivity(unchecked) var registered = false
+    /// The record's address, as lock owner words hold it.
+    private(set) var address: UInt = 0
 
-    init(thread: SpindleThread) { self.thread = thread }
+    init() {
+        heldBase = .allocate(capacity: 8)
+        address = UInt(bitPattern: Unmanaged.passUnretained(self).toOpaque())
+    }
 
-    var address: UInt { UInt(bitPattern: Unmanaged.passUnretained(self).toOpaque()) }
+    deinit {
+        heldBase.deinitialize(count: heldCount)
+        heldBase.deallocate()
+    }
+
+    /// The locks held, innermost last (a copy, for the slow paths).
+    var held: [HeldLock] { Array(UnsafeBufferPointer(start: heldBase, count: heldCount)) }
+
+    @inline(__always)
+    func push(_ entry: HeldLock) {
+        if heldCount == heldCapacity {
+            let grown = UnsafeMutablePointer<HeldLock>.allocate(capacity: heldCapacity * 2)
+            grown.moveInitialize(from: heldBase, count: heldCount)
+            heldBase.deallocate()
+            heldBase = grown
+            heldCapacity *= 2
+        }
+        (heldBase + heldCount).initialize(to: entry)
+        heldCount += 1
+    }
+
+    /// Removes `lock`'s innermost entry (usually the last one).
+    @inline(__always)
+    func pop(_ lock: Lock) {
+        var index = heldCount - 1
+        while index >= 0, heldBase[index].lock !== lock { index -= 1 }
+        guard index >= 0 else { return }
+        (heldBase + index).moveUpdate(from: heldBase + index + 1, count: heldCount - index - 1)
+        heldCount -= 1
+    }
 }
 
 /// The wait-for graph and the lock-order graph.
@@ -57,7 +94,27 @@ enum DeadlockMonitor {
     static let serials = Atomic<UInt64>(0)
     static let handler = Locked<(@Sendable (DeadlockDetection.Report) -> Void)?>(nil)
 
-    static var current: ThreadLockRecord { SpindleThread.current.lockRecord }
+    /// Runs `body` with the calling thread's record without retaining it (the thread owns it for
+    /// as long as it runs): the tracked fast path's way in.
+    @inline(__always)
+    static func withCurrent<Result>(_ body: (ThreadLockRecord) -> Result) -> Result {
+        if let pointer = currentLockRecordPointer {
+            return Unmanaged<ThreadLockRecord>.fromOpaque(pointer)._withUnsafeGuaranteedRef(body)
+        }
+        return body(current)
+    }
+
+    /// The calling thread's record: one thread-local load once it is known.
+    static var current: ThreadLockRecord {
+        @inline(__always) get {
+            if let pointer = currentLockRecordPointer {
+                return Unmanaged<ThreadLockRecord>.fromOpaque(pointer).takeUnretainedValue()
+            }
+            let record = SpindleThread.current.lockRecord
+            currentLockRecordPointer = Unmanaged.passUnretained(record).toOpaque()
+            return record
+        }
+    }
 
     /// Registers `record` so other threads can find it as a lock's owner.
     static func register(_ record: ThreadLockRecord) {
@@ -149,17 +206,17 @@ enum DeadlockMonitor {
         let held = me.held
         let inversions = graph.withLock { graph -> [LockOrderInversion] in
             var found: [LockOrderInversion] = []
-            for outer in held where outer.serial != serial {
-                let pair = Pair(first: outer.serial, second: serial)
+            for outer in held where outer.lock.serial != serial {
+                let pair = Pair(first: outer.lock.serial, second: serial)
                 if graph.orders[pair] == nil { graph.orders[pair] = (outer.acquiredAt, now) }
-                let reverse = Pair(first: serial, second: outer.serial)
+                let reverse = Pair(first: serial, second: outer.lock.serial)
                 guard let before = graph.orders[reverse], !graph.reported.contains(reverse),
                     !graph.reported.contains(pair)
                 else { continue }
                 graph.reported.insert(pair)
                 found.append(
                     LockOrderInversion(
-                        first: outer.site.description, second: lock.site.description,
+                        first: outer.lock.site.description, second: lock.site.description,
                         now: (outer.acquiredAt, now), before: (before.first, before.second),
                         thread: me.thread.name))
             }
@@ -182,24 +239,20 @@ extension Lock {
     /// Records this thread as the holder (deadlock detection on).
     @usableFromInline
     func didAcquire(file: StaticString, line: UInt) {
-        let me = DeadlockMonitor.current
-        if !me.registered { DeadlockMonitor.register(me) }
-        owner.store(me.address, ordering: .relaxed)
-        if !me.held.isEmpty {
-            DeadlockMonitor.checkOrder(me, acquiring: self, serial: serial, file: file, line: line)
+        DeadlockMonitor.withCurrent { me in
+            if !me.registered { DeadlockMonitor.register(me) }
+            owner.store(me.address, ordering: .relaxed)
+            if me.heldCount > 0 {
+                DeadlockMonitor.checkOrder(me, acquiring: self, serial: serial, file: file, line: line)
+            }
+            me.push(HeldLock(lock: self, file: file, line: line))
         }
-        me.held.append(
-            HeldLock(
-                address: UInt(bitPattern: Unmanaged.passUnretained(self).toOpaque()), serial: serial, site: site,
-                file: file, line: line))
     }
 
     /// Forgets this thread as the holder (deadlock detection on).
     @usableFromInline
     func willRelease() {
         owner.store(0, ordering: .relaxed)
-        let me = DeadlockMonitor.current
-        let address = UInt(bitPattern: Unmanaged.passUnretained(self).toOpaque())
-        if let index = me.held.lastIndex(where: { $0.address == address }) { me.held.remove(at: index) }
+        DeadlockMonitor.withCurrent { $0.pop(self) }
     }
 }

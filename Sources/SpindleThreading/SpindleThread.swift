@@ -33,8 +33,8 @@ open class SpindleThread: @unchecked Sendable {
     private let stackSize: Int
     let startedEvent = Event()
     let finishedEvent = Event()
-    /// The thread's part in deadlock detection (set at the end of init, never changed).
-    private(set) var lockRecord: ThreadLockRecord!
+    /// The thread's part in deadlock detection.
+    let lockRecord = ThreadLockRecord()
 
     /// Creates a thread; it runs when `start()` is called.
     /// - Parameters:
@@ -49,7 +49,7 @@ open class SpindleThread: @unchecked Sendable {
         self.stackSize = ThreadRegistry.stackSize.load(ordering: .relaxed)
         let daemonFlag = daemon ?? SpindleThread.current.daemon
         self.info = Locked(Info(name: name ?? "Thread-\(ThreadRegistry.nextNumber())", daemon: daemonFlag))
-        lockRecord = ThreadLockRecord(thread: self)
+        lockRecord.thread = self
     }
 
     /// Creates the object standing for a thread Spindle did not start (the main thread, or a
@@ -63,7 +63,7 @@ open class SpindleThread: @unchecked Sendable {
         let ids: (pthread: pthread_t, tid: Int32) = isMain ? mainThreadIdentity : (pthread_self(), currentNativeThreadID)
         self.info = Locked(
             Info(name: name, daemon: !isMain, started: true, ident: UInt(ids.pthread), nativeID: Int(ids.tid)))
-        lockRecord = ThreadLockRecord(thread: self)
+        lockRecord.thread = self
         startedEvent.set()
     }
 
@@ -175,6 +175,7 @@ open class SpindleThread: @unchecked Sendable {
         }
         ThreadStorage.releaseCurrent()
         DeadlockMonitor.unregister(lockRecord)
+        currentLockRecordPointer = nil
         ThreadRegistry.remove(self)
         ThreadRegistry.clearCurrent()
         finishedEvent.set()

@@ -59,6 +59,13 @@ static inline void spindle_deadlock_mode_set(int mode) {
     __atomic_store_n(&spindle_deadlock_mode, mode, __ATOMIC_RELAXED);
 }
 
+/// The calling thread's deadlock-detection record (unretained), kept in a C thread-local so the
+/// tracked fast path finds it with one load.
+extern __thread void *spindle_lock_record_tls;
+
+static inline void *spindle_lock_record_get(void) { return spindle_lock_record_tls; }
+static inline void spindle_lock_record_set(void *record) { spindle_lock_record_tls = record; }
+
 /// Installs a SIGQUIT handler that writes one byte to `write_fd` (async-signal-safe), for a
 /// thread that dumps the threads when it reads it. Returns 0 or -1 with errno.
 int spindle_install_sigquit_pipe(int write_fd);
