@@ -10,23 +10,19 @@ import Synchronization
 /// `join()` track completion; `shutdown(immediate:)` ends the queue with Python 3.13's rules.
 ///
 /// Items move through a ring buffer (or a heap) under one futex lock; an item put while a getter
-/// waits is handed to it directly, and a getter or putter spins briefly before it sleeps, so a
-/// steady stream costs no allocation and few system calls.
+/// waits is handed to it directly, and a waiting getter or putter spins and yields briefly before
+/// it sleeps. The put and get fast paths are inlinable, so they are specialised for the element
+/// type in the caller's module.
 public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where Order.Element: Sendable {
     /// The items' type.
     public typealias Element = Order.Element
-    typealias Machine = QueueStateMachine<Order>
-    typealias QueueWaiter = Waiter<Element>
+    @usableFromInline typealias Machine = QueueStateMachine<Order>
+    @usableFromInline typealias QueueWaiter = Waiter<Element>
 
     /// The most items the queue holds; 0 for no limit.
     public let maxsize: Int
-    private let lock = Lock()
-    private let state: UnsafeMutablePointer<Machine>
-    /// The buffer's count, mirrored for spinning without the lock.
-    private let size = Atomic<Int>(0)
-
-    /// How many times a getter or putter re-checks before it sleeps.
-    private static var spinLimit: Int { 200 }
+    @usableFromInline let lock = Lock()
+    @usableFromInline let state: UnsafeMutablePointer<Machine>
 
     /// Creates a queue.
     /// - Parameter maxsize: The most items it holds; 0 or less for no limit, as in Python.
@@ -41,26 +37,13 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
         state.deallocate()
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func locked<Result, Failure: Error>(
         _ body: (inout Machine) throws(Failure) -> Result
     ) throws(Failure) -> Result {
         lock.lock()
-        defer {
-            size.store(state.pointee.buffer.count, ordering: .relaxed)
-            lock.unlock()
-        }
+        defer { lock.unlock() }
         return try body(&state.pointee)
-    }
-
-    /// Spins while `waiting()` holds, for a short while; returns whether it stopped holding.
-    @inline(__always)
-    private func spin(while waiting: () -> Bool) -> Bool {
-        for _ in 0..<Self.spinLimit {
-            if !waiting() { return true }
-            cpuRelax()
-        }
-        return false
     }
 
     // MARK: - Size
@@ -86,22 +69,22 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     ///   - timeout: Seconds to wait at most; `nil` waits as long as it takes.
     /// - Throws: `QueueError.full` when there is no room (at once, or by the timeout);
     ///   `QueueError.shutDown` after `shutdown`; `QueueError.invalidArgument` for a negative timeout.
+    @inlinable
     public func put(_ item: Element, block: Bool = true, timeout: Double? = nil) throws(QueueError) {
-        if block { try QueueError.validate(timeout: timeout) }
-        let deadline = Deadline.after(seconds: timeout)
-        while true {
-            switch locked({ $0.put(item) }) {
-            case .done(let wake):
-                wake.run()
-                return
-            case .shutDown: throw .shutDown
-            case .full: break
-            }
-            guard block else { throw .full }
-            if !spin(while: { size.load(ordering: .relaxed) >= maxsize }) { break }
+        if block, timeout != nil { try QueueError.validate(timeout: timeout) }
+        switch locked({ $0.put(item) }) {
+        case .done(let wake): wake.run()
+        case .shutDown: throw .shutDown
+        case .full: try putWaiting(item, block: block, timeout: timeout)
         }
+    }
+
+    /// The full queue's path of `put`: wait for room (the waiter's parker spins briefly first).
+    @usableFromInline
+    func putWaiting(_ item: Element, block: Bool, timeout: Double?) throws(QueueError) {
+        guard block else { throw .full }
         let waiter = QueueWaiter(thread: (), payload: item)
-        switch parkThread(waiter, until: deadline, register: registerPutter, withdraw: withdrawPutter) {
+        switch parkThread(waiter, until: .after(seconds: timeout), register: registerPutter, withdraw: withdrawPutter) {
         case WaitToken.granted: return
         case WaitToken.shutDown: throw .shutDown
         default: throw .full
@@ -170,22 +153,24 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     /// - Returns: The item.
     /// - Throws: `QueueError.empty` when there is none (at once, or by the timeout);
     ///   `QueueError.shutDown` once a shut-down queue is empty.
+    @inlinable
     public func get(block: Bool = true, timeout: Double? = nil) throws(QueueError) -> Element {
-        if block { try QueueError.validate(timeout: timeout) }
-        let deadline = Deadline.after(seconds: timeout)
-        while true {
-            switch locked({ $0.get() }) {
-            case .item(let item, let wake):
-                wake.run()
-                return item
-            case .shutDown: throw .shutDown
-            case .empty: break
-            }
-            guard block else { throw .empty }
-            if !spin(while: { size.load(ordering: .relaxed) == 0 }) { break }
+        if block, timeout != nil { try QueueError.validate(timeout: timeout) }
+        switch locked({ $0.get() }) {
+        case .item(let item, let wake):
+            wake.run()
+            return item
+        case .shutDown: throw .shutDown
+        case .empty: return try getWaiting(block: block, timeout: timeout)
         }
+    }
+
+    /// The empty queue's path of `get`: wait for an item (the waiter's parker spins briefly first).
+    @usableFromInline
+    func getWaiting(block: Bool, timeout: Double?) throws(QueueError) -> Element {
+        guard block else { throw .empty }
         let waiter = QueueWaiter(thread: ())
-        switch parkThread(waiter, until: deadline, register: registerGetter, withdraw: withdrawGetter) {
+        switch parkThread(waiter, until: .after(seconds: timeout), register: registerGetter, withdraw: withdrawGetter) {
         case WaitToken.granted: return waiter.payload.take()!
         case WaitToken.shutDown: throw .shutDown
         default: throw .empty

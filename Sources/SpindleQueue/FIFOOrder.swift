@@ -1,16 +1,17 @@
 /// First in, first out (Python's `queue.Queue`): a growable ring buffer that allocates only when it
 /// grows past its largest size so far, never per item.
 public struct FIFOOrder<Element>: QueueOrder {
-    private var slots: [Element?] = []
-    private var head = 0
-    public private(set) var count = 0
+    @usableFromInline var slots: [Element?] = []
+    @usableFromInline var head = 0
+    @inlinable public var count: Int { storedCount }
+    @usableFromInline var storedCount = 0
 
-    public init() {}
+    @inlinable public init() {}
 
-    @inline(__always)
-    private func index(_ offset: Int) -> Int { (head &+ offset) & (slots.count &- 1) }
+    @inlinable @inline(__always)
+    func index(_ offset: Int) -> Int { (head &+ offset) & (slots.count &- 1) }
 
-    private mutating func grow() {
+    @inlinable mutating func grow() {
         let newCapacity = Swift.max(16, slots.count * 2)
         var grown = [Element?](repeating: nil, count: newCapacity)
         for i in 0..<count { grown[i] = slots[index(i)] }
@@ -18,27 +19,27 @@ public struct FIFOOrder<Element>: QueueOrder {
         head = 0
     }
 
-    public mutating func push(_ item: Element) {
+    @inlinable public mutating func push(_ item: Element) {
         if count == slots.count { grow() }
         slots[index(count)] = item
-        count &+= 1
+        storedCount &+= 1
     }
 
-    public mutating func pushBack(_ item: Element) {
+    @inlinable public mutating func pushBack(_ item: Element) {
         if count == slots.count { grow() }
         head = (head &- 1) & (slots.count &- 1)
         slots[head] = item
-        count &+= 1
+        storedCount &+= 1
     }
 
-    public mutating func pop() -> Element {
+    @inlinable public mutating func pop() -> Element {
         let item = slots[head].take()!
         head = (head &+ 1) & (slots.count &- 1)
-        count &-= 1
+        storedCount &-= 1
         return item
     }
 
-    public mutating func removeAll() -> [Element] {
+    @inlinable public mutating func removeAll() -> [Element] {
         var items: [Element] = []
         items.reserveCapacity(count)
         while count > 0 { items.append(pop()) }

@@ -1,36 +1,40 @@
 /// Lowest first (Python's `queue.PriorityQueue`): a binary heap. Items that compare equal come out
 /// in the order they were put, which Python's heap does not promise.
 public struct PriorityOrder<Element: Comparable>: QueueOrder {
-    private struct Entry {
-        var item: Element
-        var sequence: Int
-        static func precedes(_ a: Entry, _ b: Entry) -> Bool {
+    @usableFromInline struct Entry {
+        @usableFromInline var item: Element
+        @usableFromInline var sequence: Int
+        @inlinable init(item: Element, sequence: Int) {
+            self.item = item
+            self.sequence = sequence
+        }
+        @inlinable static func precedes(_ a: Entry, _ b: Entry) -> Bool {
             if a.item < b.item { return true }
             if b.item < a.item { return false }
             return a.sequence < b.sequence
         }
     }
 
-    private var heap: [Entry] = []
-    private var nextSequence = 0
+    @usableFromInline var heap: [Entry] = []
+    @usableFromInline var nextSequence = 0
     /// Put-back items take sequence numbers below every other, so they come out first among equals.
-    private var nextBackSequence = -1
+    @usableFromInline var nextBackSequence = -1
 
-    public init() {}
+    @inlinable public init() {}
 
-    public var count: Int { heap.count }
+    @inlinable public var count: Int { heap.count }
 
-    public mutating func push(_ item: Element) {
+    @inlinable public mutating func push(_ item: Element) {
         insert(Entry(item: item, sequence: nextSequence))
         nextSequence &+= 1
     }
 
-    public mutating func pushBack(_ item: Element) {
+    @inlinable public mutating func pushBack(_ item: Element) {
         insert(Entry(item: item, sequence: nextBackSequence))
         nextBackSequence &-= 1
     }
 
-    public mutating func pop() -> Element {
+    @inlinable public mutating func pop() -> Element {
         heap.swapAt(0, heap.count - 1)
         let top = heap.removeLast()
         var i = 0
@@ -48,14 +52,14 @@ public struct PriorityOrder<Element: Comparable>: QueueOrder {
         return top.item
     }
 
-    public mutating func removeAll() -> [Element] {
+    @inlinable public mutating func removeAll() -> [Element] {
         var items: [Element] = []
         items.reserveCapacity(heap.count)
         while !heap.isEmpty { items.append(pop()) }
         return items
     }
 
-    private mutating func insert(_ entry: Entry) {
+    @inlinable mutating func insert(_ entry: Entry) {
         heap.append(entry)
         var i = heap.count - 1
         while i > 0 {

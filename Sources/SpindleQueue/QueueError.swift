@@ -23,7 +23,7 @@ public enum QueueError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     /// Checks a blocking call's timeout the way CPython does.
-    static func validate(timeout: Double?) throws(QueueError) {
+    @inlinable static func validate(timeout: Double?) throws(QueueError) {
         if let timeout, timeout < 0 || timeout.isNaN {
             throw QueueError.invalidArgument("'timeout' must be a non-negative number, not \(timeout)")
         }

@@ -5,43 +5,46 @@ import SpindleSystem
 /// be done once the lock is released (which waiters to resolve), so no waiter runs under the lock.
 ///
 /// Invariants: getters wait only while the buffer is empty; putters wait only while it is full.
+@usableFromInline
 struct QueueStateMachine<Order: QueueOrder> {
-    typealias Element = Order.Element
-    typealias QueueWaiter = Waiter<Element>
+    @usableFromInline typealias Element = Order.Element
+    @usableFromInline typealias QueueWaiter = Waiter<Element>
 
-    var buffer = Order()
-    let maxsize: Int
-    var getters = Deque<QueueWaiter>()
+    @usableFromInline var buffer = Order()
+    @usableFromInline let maxsize: Int
+    @usableFromInline var getters = Deque<QueueWaiter>()
     /// Waiting putters; each carries its item as its payload.
-    var putters = Deque<QueueWaiter>()
-    var joiners = Deque<QueueWaiter>()
-    var unfinished = 0
-    var isShutdown = false
+    @usableFromInline var putters = Deque<QueueWaiter>()
+    @usableFromInline var joiners = Deque<QueueWaiter>()
+    @usableFromInline var unfinished = 0
+    @usableFromInline var isShutdown = false
 
-    init(maxsize: Int) { self.maxsize = maxsize }
+    @usableFromInline init(maxsize: Int) { self.maxsize = maxsize }
 
-    var isFull: Bool { maxsize > 0 && buffer.count >= maxsize }
+    @inlinable var isFull: Bool { maxsize > 0 && buffer.count >= maxsize }
 
     /// Waiters to resolve after the lock is released. Empty arrays cost no allocation, so the
     /// common single hand-over allocates nothing.
+    @usableFromInline
     struct Wake {
         /// Resolved with `granted`: a getter handed an item, a putter whose item went in.
-        var one: QueueWaiter?
+        @usableFromInline var one: QueueWaiter?
         /// Resolved with `shutDown`: getters and putters of a queue that shut down.
-        var shutOut: [QueueWaiter] = []
+        @usableFromInline var shutOut: [QueueWaiter] = []
         /// Resolved with `granted`: joiners, once no task is unfinished.
-        var joiners: [QueueWaiter] = []
+        @usableFromInline var joiners: [QueueWaiter] = []
 
-        init(one: QueueWaiter? = nil) { self.one = one }
+        @inlinable init(one: QueueWaiter? = nil) { self.one = one }
 
         /// Resolves the waiters; call without holding the lock.
-        func run() {
+        @inlinable func run() {
             one?.resolve(WaitToken.granted)
             for waiter in shutOut { waiter.resolve(WaitToken.shutDown) }
             for waiter in joiners { waiter.resolve(WaitToken.granted) }
         }
     }
 
+    @usableFromInline
     enum PutOutcome {
         case done(Wake)
         case full
@@ -49,7 +52,7 @@ struct QueueStateMachine<Order: QueueOrder> {
     }
 
     /// Puts `item` if there is room, handing it straight to a waiting getter when there is one.
-    mutating func put(_ item: Element) -> PutOutcome {
+    @inlinable mutating func put(_ item: Element) -> PutOutcome {
         if isShutdown { return .shutDown }
         if let getter = getters.popFirst() {
             unfinished += 1
@@ -62,6 +65,7 @@ struct QueueStateMachine<Order: QueueOrder> {
         return .done(Wake())
     }
 
+    @usableFromInline
     enum GetOutcome {
         case item(Element, Wake)
         case empty
@@ -69,7 +73,7 @@ struct QueueStateMachine<Order: QueueOrder> {
     }
 
     /// Takes the next item, letting the first waiting putter's item in behind it.
-    mutating func get() -> GetOutcome {
+    @inlinable mutating func get() -> GetOutcome {
         if buffer.count > 0 {
             let item = buffer.pop()
             var wake = Wake()

@@ -2,9 +2,10 @@ import DequeModule
 import Synchronization
 
 /// The outcomes a waiter can be woken with. Zero means "no token yet".
+@usableFromInline
 package enum WaitToken {
     /// The wait succeeded: the permit, flag or barrier passage was granted.
-    package static let granted: UInt32 = 1
+    @usableFromInline package static let granted: UInt32 = 1
     /// The object the waiter waited on broke (a barrier was aborted or reset).
     package static let broken: UInt32 = 2
     /// The waiting task was cancelled.
@@ -12,7 +13,7 @@ package enum WaitToken {
     /// The deadline passed.
     package static let timedOut: UInt32 = 4
     /// The object waited on was shut down (a queue after `shutdown()`).
-    package static let shutDown: UInt32 = 5
+    @usableFromInline package static let shutDown: UInt32 = 5
 }
 
 /// One blocked thread or suspended task, queued on a primitive's wait list, with a payload the
@@ -21,6 +22,7 @@ package enum WaitToken {
 /// A waiter is resolved exactly once, by whoever removes it from its primitive's wait list while
 /// holding the primitive's lock: a waker, a timeout, or a cancellation. Blocked threads and
 /// suspended tasks sit in the same lists, so a thread and a task can wait on one object.
+@usableFromInline
 package final class Waiter<Payload>: @unchecked Sendable {
     /// The futex parker of a blocked thread; `nil` for a task.
     package let parker: Parker?
@@ -30,7 +32,7 @@ package final class Waiter<Payload>: @unchecked Sendable {
     package let abandonToken = Atomic<UInt32>(0)
     /// Per-primitive data, guarded by the primitive's lock until the waiter is resolved, then
     /// owned by the waiter (the token's release/acquire orders the hand-over).
-    package var payload: Payload?
+    @usableFromInline package var payload: Payload?
 
     package init(thread: Void, payload: Payload? = nil) {
         parker = Parker.forCurrentThread()
@@ -43,7 +45,7 @@ package final class Waiter<Payload>: @unchecked Sendable {
     }
 
     /// Wakes the waiter with `token`. Called once, after the waiter left its wait list.
-    package func resolve(_ token: UInt32) {
+    @usableFromInline package func resolve(_ token: UInt32) {
         if let parker {
             parker.unpark(token)
         } else {
