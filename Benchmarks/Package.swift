@@ -9,6 +9,10 @@ let package = Package(
     dependencies: [
         // `name:` lets `package: "Spindle"` below work whatever the checkout folder is called.
         .package(name: "Spindle", path: ".."),
+        // Peers: AsyncChannel (the queue section's task → task figure) and swift-subprocess (the
+        // subprocess section), as a Swift program on Linux would use them.
+        .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
     ],
     targets: [
         .target(name: "CBenchSupport"),
@@ -16,6 +20,9 @@ let package = Package(
             name: "spindle-bench",
             dependencies: [
                 .product(name: "Spindle", package: "Spindle"),
+                .product(name: "SpindleEnvoy", package: "Spindle"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
                 "CBenchSupport",
             ]
         ),

@@ -2,6 +2,7 @@
 #include "CBenchSupport.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <linux/futex.h>
@@ -22,4 +23,8 @@ int bench_bind_to_cpu(int cpu) {
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     return pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+int bench_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
 }

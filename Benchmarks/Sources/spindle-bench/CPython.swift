@@ -11,6 +11,7 @@ enum CPython {
     /// Runs `script` and returns its figures by name, or `nil` (with a note on standard error)
     /// when there is no interpreter or the script failed.
     static func run(script: String, arguments: [String]) -> [String: [Double]]? {
+        let clock = CPUClock.now()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [interpreter, "-c", script] + arguments
@@ -34,7 +35,21 @@ enum CPython {
             guard fields.count == 2 else { continue }
             figures[String(fields[0])] = fields[1].split(separator: ",").compactMap { Double($0) }
         }
+        // How busy other processes kept the machine meanwhile, for every figure of the script.
+        figures[othersKey] = [CPUClock.othersShare(from: clock, to: .now())]
         return figures
+    }
+
+    /// The key under which `run` returns the other processes' share of the CPU during the script.
+    static let othersKey = "__others"
+
+    /// A sample made of the script's figure `key`, or `nil` when the script did not report it.
+    static func sample(_ figures: [String: [Double]]?, _ key: String, name: String, operations: Int) -> Sample? {
+        guard let runs = figures?[key], !runs.isEmpty else { return nil }
+        let others = figures?[othersKey]?.first ?? .nan
+        return Sample(
+            name: name, operations: operations, nanosecondsPerOp: runs,
+            othersBusy: Array(repeating: others, count: runs.count))
     }
 
     /// The interpreter's version line, for the table's heading.

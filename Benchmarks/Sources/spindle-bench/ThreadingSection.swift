@@ -378,8 +378,8 @@ private func cpythonPeers(
         script: cpythonScript,
         arguments: [String(bench.options.repeats), String(n), String(roundTrips), String(roundTrips)])
     func peer(_ key: String, _ name: String, _ operations: Int) -> Sample? {
-        guard let runs = figures?[key], !runs.isEmpty else { return nil }
-        return bench.add(Sample(name: name, operations: operations, nanosecondsPerOp: runs))
+        guard let sample = CPython.sample(figures, key, name: name, operations: operations) else { return nil }
+        return bench.add(sample)
     }
     let lock = peer("lock", "CPython Lock acquire+release", n)
     let rlock = peer("rlock", "CPython RLock acquire+release", n)

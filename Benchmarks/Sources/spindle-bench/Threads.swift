@@ -4,6 +4,7 @@
 import Glibc
 #endif
 import CBenchSupport
+import Dispatch
 import Synchronization
 
 /// What each started thread needs: its body and the start gate.
@@ -80,4 +81,24 @@ func runOnThreads(_ count: Int, placement: Placement = .free, _ body: @escaping 
     gate.open.store(true, ordering: .releasing)
     for handle in handles { pthread_join(handle, nil) }
     return monotonicNanoseconds() &- start
+}
+
+// MARK: - Async
+
+/// What an async benchmark body returns, handed to the blocked caller.
+private final class AsyncResult: @unchecked Sendable {
+    var value: UInt64 = 0
+}
+
+/// Runs `body` as a task on Swift's global concurrent executor and blocks the calling thread (not
+/// one of the executor's) until it returns; returns what it returned.
+func blockingAsync(_ body: @escaping @Sendable () async -> UInt64) -> UInt64 {
+    let result = AsyncResult()
+    let done = DispatchSemaphore(value: 0)
+    Task.detached {
+        result.value = await body()
+        done.signal()
+    }
+    done.wait()
+    return result.value
 }

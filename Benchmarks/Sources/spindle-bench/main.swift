@@ -10,15 +10,33 @@ import Glibc
 
 let sections: [Section] = [
     threadingSection,
+    queueSection,
+    futuresSection,
+    subprocessSection,
+    envoySection,
 ]
+
+/// Figures taken in a fresh process (`spindle-bench --probe NAME`, run by the sections themselves).
+let probes: [Probe] = queueProbes + subprocessProbes
+
+if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--probe" {
+    guard let probe = probes.first(where: { $0.name == CommandLine.arguments[2] }) else {
+        writeStandardError("spindle-bench: no probe named '\(CommandLine.arguments[2])'\n")
+        exit(1)
+    }
+    probe.run()
+    exit(0)
+}
 
 func usage() -> Never {
     print(
         """
-        usage: spindle-bench [--repeats N] [--scale F] [--no-python] [--only TEXT] [--list] [section ...]
+        usage: spindle-bench [--repeats N] [--scale F] [--quiet-wait S] [--no-python] [--only TEXT] [--list] [section ...]
 
           --repeats N   measure every figure N times and report the best (default 5)
           --scale F     multiply every iteration count by F (e.g. 0.1 for a quick check)
+          --quiet-wait S  before each run, wait up to S seconds for other processes to leave the
+                        CPUs idle (for a shared machine; the table's "others" column shows what was left)
           --no-python   skip CPython's figures
           --only TEXT   measure only the figures whose name contains TEXT (for profiling)
           --list        list the sections
@@ -37,6 +55,9 @@ while let argument = arguments.popFirst() {
     case "--scale":
         guard let value = arguments.popFirst().flatMap({ Double($0) }), value > 0 else { usage() }
         options.scale = value
+    case "--quiet-wait":
+        guard let value = arguments.popFirst().flatMap({ Double($0) }), value >= 0 else { usage() }
+        options.quietWait = value
     case "--no-python":
         options.python = false
     case "--only":

@@ -1,5 +1,5 @@
-// What the benchmarks need from C: glibc's single-threaded flag, the thread pointer and the
-// futex, for the scratch variants of Spindle's primitives (Spindle's own shims are `package`).
+// What the benchmarks need from C: glibc's single-threaded flag, the thread pointer, the futex,
+// CPU binding, a malloc counter and pipe2 (Spindle's own shims are `package`).
 #ifndef CBENCHSUPPORT_H
 #define CBENCHSUPPORT_H
 
@@ -42,5 +42,14 @@ int bench_futex_wake(uint32_t *word, int count);
 
 /// Binds the calling thread to CPU `cpu`; returns 0 or an error number.
 int bench_bind_to_cpu(int cpu);
+
+/// Starts counting calls to malloc, calloc and realloc (from every thread), from zero.
+void bench_malloc_count_start(void);
+
+/// Stops counting and returns the number of calls since `bench_malloc_count_start`.
+unsigned long bench_malloc_count_stop(void);
+
+/// pipe2(2) with O_CLOEXEC (glibc declares pipe2 only under _GNU_SOURCE). Returns 0 or -1.
+int bench_pipe_cloexec(int fds[2]);
 
 #endif
