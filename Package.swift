@@ -16,13 +16,17 @@ let package = Package(
         .library(name: "SpindleSubprocess", targets: ["SpindleSubprocess"]),
         .library(name: "SpindleDaemon", targets: ["SpindleDaemon"]),
         .library(name: "SpindleEnvoy", targets: ["SpindleEnvoy"]),
+        .library(name: "SpindleMultiprocessing", targets: ["SpindleMultiprocessing"]),
         .library(name: "SpindleSupervisor", targets: ["SpindleSupervisor"]),
         .executable(name: "spindle", targets: ["spindle"]),
+        .executable(name: "spindled", targets: ["spindled"]),
+        .executable(name: "spindlectl", targets: ["spindlectl"]),
         .executable(name: "spindle-examples", targets: ["spindle-examples"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .target(name: "CSpindle"),
@@ -77,15 +81,52 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "SpindleMultiprocessing",
+            dependencies: ["CSpindle", "SpindleSystem", "SpindleThreading", "SpindleQueue", "SpindleFutures", "SpindleSubprocess"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "spindle-mp-fixture",
+            dependencies: ["SpindleMultiprocessing"],
+            path: "Tests/Fixtures/spindle-mp-fixture",
+            swiftSettings: strict
+        ),
+        .target(
             name: "SpindleSupervisor",
             dependencies: ["CSpindle", "SpindleSystem", "SpindleThreading", "SpindleSubprocess", "SpindleDaemon"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SpindleSupervisorServer",
+            dependencies: [
+                "SpindleSupervisor", "SpindleSystem", "SpindleDaemon",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "spindled",
+            dependencies: [
+                "SpindleSupervisorServer", "SpindleSupervisor", "SpindleDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "spindlectl",
+            dependencies: [
+                "SpindleSupervisorServer", "SpindleSupervisor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
         .target(
             name: "Spindle",
             dependencies: [
                 "SpindleThreading", "SpindleQueue", "SpindleFutures", "SpindleSubprocess", "SpindleDaemon",
-                "SpindleEnvoy", "SpindleSupervisor",
+                "SpindleEnvoy", "SpindleSupervisor", "SpindleMultiprocessing",
             ],
             swiftSettings: strict
         ),
@@ -140,8 +181,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "SpindleMultiprocessingTests",
+            dependencies: ["SpindleMultiprocessing", "SpindleFutures", "SpindleSubprocess", "SpindleThreading", "SpindleSystem"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "SpindleSupervisorTests",
             dependencies: ["SpindleSupervisor", "SpindleSubprocess", "SpindleThreading", "SpindleSystem"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SpindleSupervisorServerTests",
+            dependencies: ["SpindleTestSupport", "SpindleSupervisorServer", "SpindleSupervisor", "SpindleSubprocess", "SpindleSystem"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -6,3 +6,4 @@
 @_exported import SpindleDaemon
 @_exported import SpindleEnvoy
 @_exported import SpindleSupervisor
+@_exported import SpindleMultiprocessing

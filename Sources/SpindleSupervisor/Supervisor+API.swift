@@ -185,13 +185,36 @@ extension Supervisor {
                 results.append(result(process, error))
             }
         }
-        for process in waiting {
-            do {
-                try finishStart(process, name: Supervisor.makeName(group: process.group, process: process.config.name))
-                results.append(result(process, .success))
-            } catch {
-                results.append(result(process, error))
+        results += pollRounds(waiting) { process in
+            if process.machine.spawnerr != nil { return .spawnError(Supervisor.makeName(group: process.group, process: process.config.name)) }
+            switch process.machine.state {
+            case .running: return .success
+            case .starting: return nil
+            default: return .abnormalTermination(Supervisor.makeName(group: process.group, process: process.config.name))
             }
+        }
+        return results
+    }
+
+    /// supervisor's `make_allfunc` waiting: the processes still pending are looked at every
+    /// 0.05 s, and each round reports, in list order, those that are done — so results come in
+    /// the order supervisord gives them.
+    /// - Parameters:
+    ///   - pending: The processes waited for.
+    ///   - outcome: A process's result once it is done, `nil` while it is not; the lock is held.
+    /// - Returns: The results.
+    func pollRounds(_ pending: [ManagedProcess], _ outcome: (ManagedProcess) -> SupervisorFault?) -> [ProcessResult] {
+        var results: [ProcessResult] = []
+        var waiting = pending
+        while !waiting.isEmpty {
+            waiting = lock.withLock {
+                var still: [ManagedProcess] = []
+                for process in waiting {
+                    if let fault = outcome(process) { results.append(result(process, fault)) } else { still.append(process) }
+                }
+                return still
+            }
+            if !waiting.isEmpty { usleep(50_000) }
         }
         return results
     }
@@ -278,10 +301,7 @@ extension Supervisor {
                 results.append(result(process, error))
             }
         }
-        for process in waiting {
-            finishStop(process)
-            results.append(result(process, .success))
-        }
+        results += pollRounds(waiting) { process in process.machine.state.isStopped ? .success : nil }
         return results
     }
 

@@ -84,6 +84,18 @@ extension Supervisor {
         }
     }
 
+    /// Closes and opens again every process log file, to follow files a log rotator moved away
+    /// (what supervisord does for each process on SIGUSR2).
+    public func reopenLogs() {
+        lock.withLock {
+            for group in groups.values {
+                for process in group.processes.values {
+                    for output in process.outputs.values { try? output.file?.reopen() }
+                }
+            }
+        }
+    }
+
     /// supervisor's `readFile`.
     static func readFile(_ path: String, offset: Int, length: Int) throws(SupervisorFault) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)

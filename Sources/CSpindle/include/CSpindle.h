@@ -9,6 +9,7 @@
 #include <pthread.h>
 
 #include "CSpindleSpawn.h"
+#include "CSpindleMultiprocessing.h"
 #if __has_include("CSpindleDaemon.h")
 #include "CSpindleDaemon.h"
 #endif

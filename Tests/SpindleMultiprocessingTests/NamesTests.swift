@@ -1,0 +1,40 @@
+import Foundation
+import SpindleFutures
+import SpindleMultiprocessing
+import Testing
+
+// A file that imports Foundation and SpindleMultiprocessing compiles with every public name
+// unqualified, next to Foundation's Process and Pipe.
+@Suite("multiprocessing: names next to Foundation")
+struct MultiprocessingNamesTests {
+    @Test func everyNameResolvesUnqualified() throws {
+        let square = WorkerFunction<Int, Int>("names.square") { $0 * $0 }
+        let remote = WorkerFunction<Int, Int>.remote("names.square")
+        let erased: AnyWorkerFunction = square.anyWorkerFunction
+        let entry: any WorkerEntryPoint = remote
+        let tuple = ArgumentTuple(1, 2)
+        let nothing = NoResult()
+        let (a, b): (Connection, Connection) = try Multiprocessing.pipe()
+        let process: WorkerProcess? = nil
+        let pool: Pool? = nil
+        let results: PoolResults<Int>? = nil
+        let asyncResult: AsyncResult<Int>? = nil
+        let executor: ProcessPoolExecutor? = nil
+        let memory: SharedMemory? = nil
+        let lock: ProcessLock? = nil
+        let call: WorkerCall? = nil
+        let errors: [any Error] = [
+            MultiprocessingError.endOfFile, RemoteError(function: "f", type: "E", message: "m", pid: 1),
+        ]
+        WorkerRegistry.register(square)
+        #expect(WorkerRegistry.registeredNames.contains("names.square"))
+        #expect(try square(4) == 16)
+        #expect(throws: MultiprocessingError.unknownFunction("names.square")) { try remote(4) }
+        #expect(erased.signature == "Int -> Int" && !erased.isRemote && entry.anyWorkerFunction.isRemote)
+        _ = (tuple, nothing, a, b, process, pool, results, asyncResult, executor, memory, lock, call, errors)
+        // Foundation's own types are still there, unqualified.
+        let foundationPipe = Pipe()
+        let foundationProcess = Process()
+        _ = (foundationPipe, foundationProcess)
+    }
+}

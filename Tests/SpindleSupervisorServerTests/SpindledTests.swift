@@ -1,0 +1,142 @@
+import Foundation
+import Glibc
+import SpindleSubprocess
+import SpindleSupervisor
+import SpindleSupervisorServer
+import SpindleSystem
+import SpindleTestSupport
+import Testing
+
+@Suite("spindled", .serialized, .timeLimit(.minutes(3)))
+struct SpindledTests {
+    static func config(_ directory: TestDirectory, programs: String) -> String {
+        let dir = directory.path
+        return directory.write(
+            "supervisord.conf",
+            """
+            [unix_http_server]
+            file=\(dir)/sd.sock
+            chmod=0770
+
+            [supervisord]
+            logfile=\(dir)/supervisord.log
+            pidfile=\(dir)/supervisord.pid
+            childlogdir=\(dir)
+
+            [rpcinterface:supervisor]
+            supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+            [supervisorctl]
+            serverurl=unix://\(dir)/sd.sock
+
+            """ + programs)
+    }
+
+    static func program(_ name: String, priority: Int, in directory: TestDirectory) -> String {
+        directory.write("\(name).sh", "echo \(name) up\nwhile :; do sleep 1; done\n")
+        return "[program:\(name)]\ncommand=/bin/sh \(directory.path)/\(name).sh\npriority=\(priority)\nstartsecs=0\nstdout_logfile=\(directory.path)/\(name).out\n\n"
+    }
+
+    @Test func aBadConfigurationIsReportedAndNothingStarts() throws {
+        let directory = TestDirectory()
+        defer { directory.remove() }
+        let path = SpindledTests.config(directory, programs: SpindledTests.program("good", priority: 1, in: directory) + "[program:bad]\ncommand=/bin/true\nstartsecs=abc\n")
+        let run = runCommand([Binaries.spindled, "-n", "-c", path], timeout: 20)
+        #expect(run.status == 2, "\(run)")
+        #expect(run.stderr.hasPrefix("Error: "), "\(run)")
+        for part in ["'startsecs'", "'program:bad'", path, "For help, use"] { #expect(run.stderr.contains(part), "\(part) in \(run)") }
+        #expect(!directory.exists("sd.sock") && !directory.exists("supervisord.pid") && !directory.exists("supervisord.log"))
+        #expect(ProcessSweeper.pids(mentioning: directory.path).isEmpty, "nothing may start")
+
+        let missing = runCommand([Binaries.spindled, "-c", directory.file("nowhere.conf")])
+        #expect(missing.status == 2 && missing.stderr.contains("could not find config file"), "\(missing)")
+        let flag = runCommand([Binaries.spindled, "--bogus"])
+        #expect(flag.status == 2 && flag.stderr.hasPrefix("Error: "), "\(flag)")
+        let level = runCommand([Binaries.spindled, "-c", path, "-e", "chatty"])
+        #expect(level.status == 2 && level.stderr.contains("bad logging level name"), "\(level)")
+        #expect(runCommand([Binaries.spindled, "-v"]).stdout == "4.3.0\n")
+    }
+
+    @Test func daemonizesWritesItsPidFileAndShutsDownCleanly() throws {
+        let directory = TestDirectory()
+        defer { directory.remove() }
+        let path = SpindledTests.config(directory, programs: SpindledTests.program("alpha", priority: 1, in: directory))
+        let start = runCommand([Binaries.spindled, "-c", path], timeout: 20)
+        #expect(start.status == 0, "\(start)")
+        let client = SupervisorClient(serverURL: "unix://" + directory.file("sd.sock"))
+        #expect(waitUntil(timeout: 20) { (try? client.call("supervisor.getState")) != nil }, "\(directory.read("supervisord.log"))")
+        let pid = Int32(directory.read("supervisord.pid").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        #expect(pid > 0 && processAlive(pid))
+        #expect(try client.call("supervisor.getPID") == .int(Int(pid)))
+        var info = stat()
+        #expect(stat(directory.file("sd.sock"), &info) == 0 && info.st_mode & 0o777 == 0o770)
+        #expect(waitUntil { (try? client.call("supervisor.getProcessInfo", [.string("alpha")]))?["statename"] == .string("RUNNING") })
+        let log = directory.read("supervisord.log")
+        #expect(log.contains("INFO daemonizing the supervisord process") && log.contains("supervisord started with pid \(pid)"), "\(log)")
+
+        let maintail = runCommand([Binaries.spindlectl, "-c", path, "maintail"])
+        #expect(maintail.status == 0 && maintail.stdout.contains("spawned: 'alpha'"), "\(maintail)")
+        let shutdown = runCommand([Binaries.spindlectl, "-c", path, "shutdown"])
+        #expect(shutdown.stdout == "Shut down\n", "\(shutdown)")
+        #expect(waitUntil(timeout: 20) { !processAlive(pid) }, "the daemon must exit")
+        #expect(waitUntil(timeout: 10) { ProcessSweeper.pids(mentioning: directory.path).isEmpty }, "no child may be left")
+        #expect(!directory.exists("supervisord.pid") && !directory.exists("sd.sock"))
+        if processAlive(pid) { kill(pid, SIGKILL) }
+    }
+
+    @Test func signalsReopenReloadAndStopInReversePriority() throws {
+        let directory = TestDirectory()
+        defer { directory.remove() }
+        let programs = SpindledTests.program("first", priority: 1, in: directory) + SpindledTests.program("second", priority: 2, in: directory)
+            + SpindledTests.program("third", priority: 3, in: directory)
+        let path = SpindledTests.config(directory, programs: programs)
+        let daemon = try DaemonProcess([Binaries.spindled], config: path, directory: directory, socket: directory.file("sd.sock"))
+        defer { daemon.stop() }
+        #expect(daemon.waitUntilServing(), "\(directory.read("daemon.out"))")
+        #expect(daemon.waitFor(["first": .running, "second": .running, "third": .running]))
+        // Foreground: the log goes to standard output too.
+        #expect(waitUntil { directory.read("daemon.out").contains("spawned: 'third'") })
+
+        // SIGUSR2: logs are opened again (after a rotator moved them away).
+        rename(directory.file("supervisord.log"), directory.file("supervisord.log.old"))
+        rename(directory.file("first.out"), directory.file("first.out.old"))
+        daemon.popen.sendSignal(SIGUSR2)
+        // As supervisord, the request is logged to the old file, then the files are opened anew.
+        #expect(waitUntil { directory.read("supervisord.log.old").contains("received SIGUSR2 indicating log reopen request") })
+        #expect(waitUntil { directory.exists("supervisord.log") && directory.exists("first.out") })
+
+        // SIGHUP: everything stops and starts again with the configuration read anew.
+        let before = (try? daemon.client.call("supervisor.getProcessInfo", [.string("first")]))?["pid"]
+        directory.write("supervisord.conf", directory.read("supervisord.conf") + SpindledTests.program("fourth", priority: 4, in: directory))
+        daemon.popen.sendSignal(SIGHUP)
+        #expect(waitUntil { directory.read("supervisord.log").contains("received SIGHUP indicating restart request") })
+        #expect(daemon.waitFor(["first": .running, "fourth": .running], timeout: 30), "\(directory.read("supervisord.log"))")
+        #expect((try? daemon.client.call("supervisor.getProcessInfo", [.string("first")]))?["pid"] != before)
+
+        // SIGTERM: stopped in reverse priority, then the daemon exits 0.
+        daemon.popen.sendSignal(SIGTERM)
+        let status = try? daemon.popen.wait(timeout: 30)
+        #expect(status == 0)
+        let log = directory.read("supervisord.log")
+        #expect(log.contains("received SIGTERM indicating exit request"))
+        let stops = log.split(separator: "\n").filter { $0.contains("stopped: ") }.suffix(4).map { line in
+            String(line[line.range(of: "stopped: ")!.upperBound...].prefix(while: { $0 != " " }))
+        }
+        #expect(stops == ["fourth", "third", "second", "first"], "\(log)")
+        #expect(waitUntil(timeout: 10) { ProcessSweeper.pids(mentioning: directory.path).isEmpty })
+        #expect(!directory.exists("sd.sock") && !directory.exists("supervisord.pid"))
+    }
+
+    @Test func aSecondDaemonOnTheSameSocketIsRefused() throws {
+        let directory = TestDirectory()
+        defer { directory.remove() }
+        let path = SpindledTests.config(directory, programs: SpindledTests.program("only", priority: 1, in: directory))
+        let daemon = try DaemonProcess([Binaries.spindled], config: path, directory: directory, socket: directory.file("sd.sock"))
+        defer { daemon.stop() }
+        #expect(daemon.waitUntilServing())
+        let second = runCommand([Binaries.spindled, "-n", "-c", path], timeout: 20)
+        #expect(second.status == 2)
+        #expect(second.stderr.contains("Another program is already listening on a port that one of our HTTP servers is configured to use"), "\(second)")
+        #expect(try daemon.client.call("supervisor.getState")["statename"] == .string("RUNNING"))
+    }
+}
