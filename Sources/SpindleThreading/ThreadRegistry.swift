@@ -10,6 +10,9 @@ enum ThreadRegistry {
     static let counter = Atomic<Int>(0)
     static let stackSize = Atomic<Int>(0)
     static let exitHandlerInstalled = Atomic<Bool>(false)
+    /// The process that installed the exit handler: a child forked from it inherits the handler
+    /// and the registry, but none of the threads, so it must not wait for them.
+    static let exitHandlerOwner = Atomic<Int32>(0)
 
     static let mainThread = SpindleThread(adopting: .main)
 
@@ -66,12 +69,15 @@ enum ThreadRegistry {
     static func installExitHandler() {
         guard exitHandlerInstalled.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged
         else { return }
+        exitHandlerOwner.store(getpid(), ordering: .relaxed)
         atexit { ThreadRegistry.joinNonDaemonThreads() }
     }
 
     static let exitCallbacks = Locked<[@Sendable () -> Void]>([])
 
     static func joinNonDaemonThreads() {
+        // A forked child has the parent's registry but not its threads: nothing to wait for.
+        guard getpid() == exitHandlerOwner.load(ordering: .relaxed) else { return }
         // Callbacks first, newest first (Python's threading._register_atexit): executors use them
         // to tell their idle workers to finish, so that the join below can end.
         let callbacks = exitCallbacks.withLock { callbacks -> [@Sendable () -> Void] in
