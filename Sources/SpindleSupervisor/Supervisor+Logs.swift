@@ -97,7 +97,7 @@ extension Supervisor {
     }
 
     /// supervisor's `readFile`.
-    static func readFile(_ path: String, offset: Int, length: Int) throws(SupervisorFault) -> [UInt8] {
+    package static func readFile(_ path: String, offset: Int, length: Int) throws(SupervisorFault) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .failed() }
         defer { close(fd) }
@@ -145,7 +145,7 @@ extension Supervisor {
         return (bytes, size, overflow)
     }
 
-    private static func readBytes(_ fd: Int32, at start: Int, count: Int) -> [UInt8] {
+    package static func readBytes(_ fd: Int32, at start: Int, count: Int) -> [UInt8] {
         guard count > 0 else { return [] }
         var bytes = [UInt8](repeating: 0, count: count)
         var done = 0
