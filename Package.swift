@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "SpindleEnvoy", targets: ["SpindleEnvoy"]),
         .library(name: "SpindleMultiprocessing", targets: ["SpindleMultiprocessing"]),
         .library(name: "SpindleSupervisor", targets: ["SpindleSupervisor"]),
+        .library(name: "SpindleSupervisorServer", targets: ["SpindleSupervisorServer"]),
         .executable(name: "spindle", targets: ["spindle"]),
         .executable(name: "spindled", targets: ["spindled"]),
         .executable(name: "spindlectl", targets: ["spindlectl"]),

@@ -21,6 +21,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Spindle", package: "Spindle"),
                 .product(name: "SpindleEnvoy", package: "Spindle"),
+                .product(name: "SpindleSupervisorServer", package: "Spindle"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 "CBenchSupport",

@@ -14,6 +14,7 @@ let sections: [Section] = [
     futuresSection,
     subprocessSection,
     envoySection,
+    supervisorSection,
 ]
 
 /// Figures taken in a fresh process (`spindle-bench --probe NAME`, run by the sections themselves).
