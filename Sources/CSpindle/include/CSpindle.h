@@ -10,6 +10,7 @@
 
 #include "CSpindleSpawn.h"
 #include "CSpindleMultiprocessing.h"
+#include "CSpindleTracker.h"
 #if __has_include("CSpindleDaemon.h")
 #include "CSpindleDaemon.h"
 #endif
