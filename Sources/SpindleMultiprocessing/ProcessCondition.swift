@@ -4,13 +4,15 @@ import Synchronization
 /// A condition variable shared between processes (Python's `multiprocessing.Condition`), over
 /// a `ProcessRLock` (the default, as in Python) or a `ProcessLock`.
 ///
-/// Its shared state is a futex sequence word, the number of registered sleepers, and wake
-/// tokens: `notify(n)` hands out at most `n` tokens, each taken by exactly one waiter, so no
-/// more than `n` waiters return notified. Make one with `ProcessCondition()` and pass it to
-/// workers (it is `Codable`: the blocks' names and offsets of the condition and its lock cross),
-/// or place it with `init(lock:in:offset:)` in a block every process maps (zeroed memory is a
-/// condition nobody waits on). A process that dies while waiting still counts as a sleeper, and
-/// the next notification may go to it.
+/// Its shared state follows Python's: a count of sleepers, a count of waiters that have woken
+/// (or timed out), and wake tokens behind a futex sequence word. `notify(n)` hands out at most
+/// `n` tokens, then, still holding the lock, waits until as many waiters have woken and takes
+/// back any token left over, so no more than `n` of the waiters present at the call return
+/// notified, and none that starts waiting later can take their place. Make one with
+/// `ProcessCondition()` and pass it to workers (it is `Codable`: the blocks' names and offsets
+/// of the condition and its lock cross), or place it with `init(lock:in:offset:)` in a block
+/// every process maps (zeroed memory is a condition nobody waits on). As in Python, a process
+/// that dies while waiting leaves `notify` waiting for its acknowledgement.
 public final class ProcessCondition: @unchecked Sendable, Codable {
     /// The bytes the condition's own state takes in shared memory (its lock lives apart).
     public static let size = 16
@@ -27,6 +29,7 @@ public final class ProcessCondition: @unchecked Sendable, Codable {
     private let sequence: UnsafeMutablePointer<Atomic<UInt32>>
     private let sleepers: UnsafeMutablePointer<Atomic<UInt32>>
     private let tokens: UnsafeMutablePointer<Atomic<UInt32>>
+    private let woken: UnsafeMutablePointer<Atomic<UInt32>>
 
     init(region: SharedRegion, guardLock: Guard) {
         self.region = region
@@ -34,6 +37,7 @@ public final class ProcessCondition: @unchecked Sendable, Codable {
         sequence = region.word(0)
         sleepers = region.word(4)
         tokens = region.word(8)
+        woken = region.word(12)
     }
 
     /// Makes a condition with a new `ProcessRLock`, both in a new shared memory block.
@@ -186,7 +190,7 @@ public final class ProcessCondition: @unchecked Sendable, Codable {
     @discardableResult
     public func wait(timeout: Double? = nil) throws(MultiprocessingError) -> Bool {
         guard held else { throw .invalidState("cannot wait on un-acquired lock") }
-        _ = sleepers.pointee.wrappingAdd(1, ordering: .relaxed)
+        _ = sleepers.pointee.wrappingAdd(1, ordering: .sequentiallyConsistent)
         let saved: UInt32
         switch guardLock {
         case .rlock(let lock): saved = lock.releaseAll()
@@ -203,30 +207,31 @@ public final class ProcessCondition: @unchecked Sendable, Codable {
                 break
             }
             if Futex.wait(sequence, expected: seen, deadline: deadline, shared: true) == .timedOut || deadline.hasPassed {
+                notified = takeToken()
                 break
             }
         }
+        // The acknowledgement a notifier waits for (and, for a timeout, what the next notify
+        // subtracts from the sleepers).
+        _ = woken.pointee.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        Futex.wake(woken, count: 1, shared: true)
         switch guardLock {
         case .rlock(let lock): lock.acquireRestoring(saved)
         case .lock(let lock): lock.acquire()
-        }
-        if !notified {
-            // Under the lock no notify runs: either a token came after all, or this waiter
-            // leaves the sleepers.
-            if takeToken() {
-                notified = true
-            } else {
-                _ = sleepers.pointee.wrappingSubtract(1, ordering: .relaxed)
-            }
         }
         return notified
     }
 
     private func takeToken() -> Bool {
-        var current = tokens.pointee.load(ordering: .acquiring)
+        decrement(tokens)
+    }
+
+    /// Takes one from a counter that is above zero; returns whether it could.
+    private func decrement(_ word: UnsafeMutablePointer<Atomic<UInt32>>) -> Bool {
+        var current = word.pointee.load(ordering: .sequentiallyConsistent)
         while current > 0 {
-            let (exchanged, original) = tokens.pointee.compareExchange(
-                expected: current, desired: current - 1, ordering: .acquiringAndReleasing)
+            let (exchanged, original) = word.pointee.compareExchange(
+                expected: current, desired: current - 1, ordering: .sequentiallyConsistent)
             if exchanged { return true }
             current = original
         }
@@ -252,18 +257,31 @@ public final class ProcessCondition: @unchecked Sendable, Codable {
     }
 
     /// Wakes up to `n` waiters, in any process; each returns once it has the lock again.
+    ///
+    /// It returns when the woken waiters have left their sleep (they then wait for the lock).
     /// - Parameter n: How many at most.
     /// - Throws: `MultiprocessingError.invalidState` when the caller does not hold the lock.
     public func notify(_ n: Int = 1) throws(MultiprocessingError) {
         guard held else { throw .invalidState("cannot notify on un-acquired lock") }
-        guard n > 0 else { return }
-        let waiting = sleepers.pointee.load(ordering: .relaxed)
-        let count = UInt32(min(Int(waiting), n))
+        // Waiters that timed out since the last notify are sleepers no more.
+        while decrement(woken) {
+            _ = decrement(sleepers)
+        }
+        var count: UInt32 = 0
+        while Int(count) < n, decrement(sleepers) {
+            count += 1
+        }
         guard count > 0 else { return }
-        sleepers.pointee.store(waiting - count, ordering: .relaxed)
-        _ = tokens.pointee.wrappingAdd(count, ordering: .releasing)
+        _ = tokens.pointee.wrappingAdd(count, ordering: .sequentiallyConsistent)
         _ = sequence.pointee.wrappingAdd(1, ordering: .sequentiallyConsistent)
         Futex.wake(sequence, count: Int32(clamping: Int(count)), shared: true)
+        for _ in 0..<count {
+            while !decrement(woken) {
+                _ = Futex.wait(woken, expected: 0, shared: true)
+            }
+        }
+        // A token left by a waiter that timed out meanwhile goes back, so that no later waiter takes it.
+        tokens.pointee.store(0, ordering: .sequentiallyConsistent)
     }
 
     /// Wakes every waiter (Python's `notify_all`).
