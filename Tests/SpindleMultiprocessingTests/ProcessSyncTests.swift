@@ -228,6 +228,23 @@ struct ProcessSyncTests {
         }
     }
 
+    /// Three waiters time out, three wait on: notifyAll() wakes the three (and does not wait for
+    /// the ones that left), as in CPython's test_notify_all.
+    @Test func notifyAllAfterSomeWaitersTimedOut() throws {
+        let condition = try ProcessCondition()
+        let counters = try SharedArray(repeating: 0, count: 3)
+        try Pool(processes: 6).scoped { pool throws in
+            let short = try (0..<3).map { _ in try pool.applyAsync(SyncFx.conditionWait, ArgumentTuple(condition, counters, 0.2)) }
+            let long = try (0..<3).map { _ in try pool.applyAsync(SyncFx.conditionWait, ArgumentTuple(condition, counters, 60)) }
+            for waiter in short { #expect(try waiter.get(timeout: 60) == false) }
+            #expect(waitUntil(timeout: 60) { counters[0] == 6 })
+            #expect(counters[2] == 3 && counters[1] == 0)
+            try condition.withLock { () throws(MultiprocessingError) in try condition.notifyAll() }
+            for waiter in long { #expect(try waiter.get(timeout: 60) == true) }
+            #expect(counters.values == [6, 3, 3])
+        }
+    }
+
     @Test func aConditionWaitTimesOutInAChild() throws {
         let condition = try ProcessCondition(lock: try ProcessRLock())
         let counters = try SharedArray(repeating: 0, count: 3)
