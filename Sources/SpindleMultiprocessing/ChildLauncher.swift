@@ -49,8 +49,11 @@ enum ChildLauncher {
         if !passFDs.isEmpty {
             environment[WorkerEnvironment.passedFDs] = passFDs.map(String.init).joined(separator: ",")
         }
+        // The child shares this process's resource tracker (see ResourceTracker).
+        let tracker = ResourceTracker.forChild()
+        if let tracker { environment[ResourceTracker.environmentKey] = "\(tracker.fd):\(tracker.pid)" }
         let executable = Multiprocessing.executable
-        let options = SpawnOptions(passFDs: [childFD] + passFDs)
+        let options = SpawnOptions(passFDs: [childFD] + passFDs + (tracker.map { [$0.fd] } ?? []))
         let env = environment
         let spawn: @Sendable () -> Result<Popen, SpawnError> = {
             do throws(SpawnError) {

@@ -28,6 +28,7 @@ public enum Multiprocessing {
     public static func bootstrap(registering functions: [any WorkerEntryPoint] = []) {
         WorkerRegistry.register(functions)
         bootstrapped.store(true, ordering: .releasing)
+        ResourceTracker.adoptInherited()
         guard let settings = WorkerSettings.takeFromEnvironment() else { return }
         identity.withLock { $0 = (settings.name, settings.parent) }
         WorkerMain.run(settings)

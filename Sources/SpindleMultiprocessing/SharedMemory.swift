@@ -9,8 +9,8 @@ import SpindleSystem
 /// One process creates it (`create: true`), others attach to it by `name` (pass the name to a
 /// worker function as a plain `String`). Every process calls `close()` when it is done with its
 /// mapping, and exactly one calls `unlink()` to remove the name; the memory is freed when the
-/// name is gone and the last mapping is closed. Unlike Python, no resource tracker unlinks
-/// forgotten blocks: unlink what you create.
+/// name is gone and the last mapping is closed. As in Python, a block created here is registered
+/// with the `ResourceTracker`, which unlinks it if the program ends (or crashes) without doing so.
 public final class SharedMemory: @unchecked Sendable, CustomStringConvertible {
     /// The name other processes attach with (without the leading slash, as in Python).
     public let name: String
@@ -57,6 +57,15 @@ public final class SharedMemory: @unchecked Sendable, CustomStringConvertible {
             if create { _ = spindle_mp_shm_unlink(path) }
             throw .system(SystemError(call: "mmap", errno: code, subject: path))
         }
+        if create {
+            do throws(MultiprocessingError) {
+                try ResourceTracker.register(String(path.dropFirst()))
+            } catch {
+                _ = spindle_mp_unmap(address, mappedSize)
+                _ = spindle_mp_shm_unlink(path)
+                throw error
+            }
+        }
         self.name = String(path.dropFirst())
         self.size = mappedSize
         buffer = UnsafeMutableRawBufferPointer(start: address, count: mappedSize)
@@ -88,8 +97,9 @@ public final class SharedMemory: @unchecked Sendable, CustomStringConvertible {
     /// every process has closed it (Python's `unlink`).
     /// - Throws: `MultiprocessingError.system` (`ENOENT` when it was already unlinked).
     public func unlink() throws(MultiprocessingError) {
-        if spindle_mp_shm_unlink("/" + name) != 0 {
-            throw .system(SystemError(call: "shm_unlink", errno: errno, subject: "/" + name))
-        }
+        let failed = spindle_mp_shm_unlink("/" + name) != 0
+        let code = errno
+        try? ResourceTracker.unregister(name)
+        if failed { throw .system(SystemError(call: "shm_unlink", errno: code, subject: "/" + name)) }
     }
 }

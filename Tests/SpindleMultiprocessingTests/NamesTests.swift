@@ -23,6 +23,19 @@ struct MultiprocessingNamesTests {
         let memory: SharedMemory? = nil
         let lock: ProcessLock? = nil
         let call: WorkerCall? = nil
+        let rlock = try ProcessRLock()
+        let semaphore = try ProcessSemaphore(1)
+        let bounded = try ProcessBoundedSemaphore(1)
+        let event = try ProcessEvent()
+        let condition = try ProcessCondition()
+        let barrier = try ProcessBarrier(parties: 1)
+        let value = try SharedValue(1.5)
+        let array = try SharedArray(repeating: UInt8(0), count: 4)
+        let tracker: Int32? = ResourceTracker.pid
+        #expect(rlock.withLock { semaphore.withPermit { bounded.value } } == 1)
+        event.set()
+        #expect(event.isSet && condition.rlock != nil && value.value == 1.5 && array.count == 4)
+        #expect(try barrier.wait() == 0 && tracker != nil)
         let errors: [any Error] = [
             MultiprocessingError.endOfFile, RemoteError(function: "f", type: "E", message: "m", pid: 1),
         ]

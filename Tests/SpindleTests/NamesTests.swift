@@ -33,6 +33,20 @@ struct NamesTests {
             DaemonError(step: "fork", message: "x"),
         ]
         let returnWhen: ReturnWhen = .allCompleted
+        let processLock = try ProcessLock()
+        let processRLock = try ProcessRLock()
+        let processSemaphore = try ProcessSemaphore(1)
+        let processBounded = try ProcessBoundedSemaphore(1)
+        let processEvent = try ProcessEvent()
+        let processCondition = try ProcessCondition(lock: processRLock)
+        let processBarrier = try ProcessBarrier(parties: 1)
+        let sharedValue = try SharedValue(0)
+        let sharedArray = try SharedArray([1.0, 2.0])
+        let memory = try SharedMemory(create: true, size: 8)
+        try memory.unlink()
+        try ResourceTracker.ensureRunning()
+        _ = (processLock, processSemaphore, processBounded, processEvent, processCondition, processBarrier)
+        _ = (sharedValue, sharedArray, ResourceTracker.pid)
         _ = (rlock, condition, semaphore, bounded, event, barrier, queue, lifo, priority, simple)
         _ = (completed, redirect, options, errors, returnWhen, Futures.self, Subprocess.self)
         try thread.start()

@@ -11,6 +11,7 @@
 #include "CSpindleSpawn.h"
 #include "CSpindleMultiprocessing.h"
 #include "CSpindleEpoll.h"
+#include "CSpindleTracker.h"
 #if __has_include("CSpindleDaemon.h")
 #include "CSpindleDaemon.h"
 #endif

@@ -7,10 +7,14 @@
 //   nondaemon-exit      starts a non-daemon child that sleeps 1 s, prints its pid, returns from
 //                       main (the exit waits for the child)
 //   pool-parent         starts a pool of 2, prints the workers' pids, sleeps
+//   shm-crash           creates a shared memory block, prints "segment NAME tracker PID", sleeps
+//                       (the test kills it: the resource tracker must unlink the block)
+//   shm-exit            creates two blocks, unlinks one, prints "segment NAME NAME tracker PID",
+//                       returns from main without unlinking the other
 import Glibc
 import SpindleMultiprocessing
 
-Multiprocessing.bootstrap(registering: FixtureFunctions.all)
+Multiprocessing.bootstrap(registering: FixtureFunctions.all + SyncFixtureFunctions.all)
 
 func say(_ line: String) {
     print(line)
@@ -38,6 +42,15 @@ do {
         _ = try pool.map(FixtureFunctions.square, 0..<4)
         say("workers \(pool.workerPIDs.map(String.init).joined(separator: " "))")
         sleepForever()
+    case "shm-crash":
+        let memory = try SharedMemory(create: true, size: 4096)
+        say("segment \(memory.name) tracker \(ResourceTracker.pid ?? -1)")
+        sleepForever()
+    case "shm-exit":
+        let kept = try SharedMemory(create: true, size: 4096)
+        let removed = try SharedMemory(create: true, size: 4096)
+        try removed.unlink()
+        say("segment \(kept.name) \(removed.name) tracker \(ResourceTracker.pid ?? -1)")
     default:
         say("spindle-mp-fixture: the worker program of the SpindleMultiprocessing tests")
     }
