@@ -10,7 +10,7 @@
 import Glibc
 import SpindleMultiprocessing
 
-Multiprocessing.bootstrap(registering: FixtureFunctions.all)
+Multiprocessing.bootstrap(registering: FixtureFunctions.all + QueueFixtureFunctions.all)
 
 func say(_ line: String) {
     print(line)
