@@ -60,7 +60,6 @@ final class SharedRing: @unchecked Sendable {
 
     private let base: UnsafeMutableRawPointer
     private let data: UnsafeMutableRawPointer
-    private let pid: UInt32
     private let closedFlag = Atomic<Bool>(false)
     private let unlinked = Atomic<Bool>(false)
 
@@ -102,7 +101,6 @@ final class SharedRing: @unchecked Sendable {
         self.joinable = joinable
         base = memory.buffer.baseAddress!
         data = base + Self.headerSize
-        pid = UInt32(getpid())
         base.storeBytes(of: Int64(capacity), toByteOffset: 64, as: Int64.self)
         base.storeBytes(of: Int64(self.maxsize), toByteOffset: 72, as: Int64.self)
         base.storeBytes(of: joinable ? 1 : 0, toByteOffset: 80, as: UInt32.self)
@@ -149,7 +147,6 @@ final class SharedRing: @unchecked Sendable {
         joinable = base.load(fromByteOffset: 80, as: UInt32.self) != 0
         self.base = base
         data = base + Self.headerSize
-        pid = UInt32(getpid())
     }
 
     deinit {
@@ -190,13 +187,16 @@ final class SharedRing: @unchecked Sendable {
 
     // MARK: - The mutex
 
-    /// Takes the queue's mutex; when its holder died holding it, takes it over.
+    /// Takes the queue's mutex; when its holder died holding it, takes it over. The word holds
+    /// the pid of the moment (not one cached when the handle was made), so that a process forked
+    /// with the handle, as a daemon is, never passes for its parent.
     private func lock() {
+        let pid = UInt32(bitPattern: getpid())
         if mutex.pointee.compareExchange(expected: 0, desired: pid, ordering: .acquiring).exchanged { return }
-        lockContended()
+        lockContended(pid)
     }
 
-    private func lockContended() {
+    private func lockContended(_ pid: UInt32) {
         for _ in 0..<100 {
             let state = mutex.pointee.load(ordering: .relaxed)
             if state == 0, mutex.pointee.compareExchange(expected: 0, desired: pid, ordering: .acquiring).exchanged { return }
@@ -350,6 +350,12 @@ final class SharedRing: @unchecked Sendable {
                 if joinable { unfinishedWord.pointee.wrappingAdd(1, ordering: .relaxed) }
                 notEmpty.pointee.wrappingAdd(1, ordering: .relaxed)
                 if sleepingGets.pointee.load(ordering: .relaxed) > 0 { wakeups.gets = 1 }
+                // Pass a wake-up on while there is room: one a killed process took with it is
+                // made good by the next put.
+                if sleepingPuts.pointee.load(ordering: .relaxed) > 0, maxsize == 0 || count + 1 < Int64(maxsize) {
+                    notFull.pointee.wrappingAdd(1, ordering: .relaxed)
+                    wakeups.puts = 1
+                }
                 break
             }
             if !block || deadline.hasPassed {
@@ -405,6 +411,9 @@ final class SharedRing: @unchecked Sendable {
                     notFull.pointee.wrappingAdd(1, ordering: .relaxed)
                     wakeups.puts = sleepingForBytes.pointee.load(ordering: .relaxed) > 0 ? Int32.max : 1
                 }
+                // Pass a wake-up on while items are left: one a killed process took with it is
+                // made good by the next get.
+                if count > 1, sleepingGets.pointee.load(ordering: .relaxed) > 0 { wakeups.gets = 1 }
                 break
             }
             if !block || deadline.hasPassed {

@@ -344,7 +344,9 @@ struct ProcessQueueTests {
         defer { pool.terminate() }
         let count = try pool.applyAsync(QFx.doubleSamples, ArgumentTuple(requests, replies))
         for id in 0..<200 { try requests.put(Sample.make(id)) }
-        try requests.put(Sample.make(-1))
+        var stop = Sample.make(0)
+        stop.id = -1
+        try requests.put(stop)
         for id in 0..<200 {
             var expected = Sample.make(id)
             expected.id *= 2
@@ -375,16 +377,27 @@ struct ProcessQueueTests {
     }
 
     /// A process killed while it holds the queue's mutex does not leave the queue locked: the
-    /// next process that waits for the mutex takes it over, and every item is still there.
+    /// next process that waits for the mutex takes it over, and every item is still there. The
+    /// first holder is still a zombie (not yet reaped) when the mutex is taken over, the second
+    /// is reaped.
     @Test func aProcessThatDiesHoldingTheMutexDoesNotLockTheQueue() throws {
         let queue = try ProcessQueue<Int>()
         for item in 0..<3 { try queue.put(item) }
-        let dying = WorkerProcess(target: QFx.dieHoldingTheMutex, argument: queue)
-        try dying.start()
-        #expect(try dying.join(timeout: 60))
-        #expect(dying.exitcode == -SIGKILL)
+        let zombie = WorkerProcess(target: QFx.dieHoldingTheMutex, argument: queue)
+        try zombie.start()
+        let zombiePid = try #require(zombie.pid)
+        #expect(waitUntil(timeout: 60) { !processAlive(zombiePid) })
+        #expect(access("/proc/\(zombiePid)", F_OK) == 0)  // dead, not reaped
         #expect(try queue.get(timeout: 30) == 0)
+        #expect(try zombie.join(timeout: 60))
+        #expect(zombie.exitcode == -SIGKILL)
+
+        let reaped = WorkerProcess(target: QFx.dieHoldingTheMutex, argument: queue)
+        try reaped.start()
+        #expect(try reaped.join(timeout: 60))
+        #expect(reaped.exitcode == -SIGKILL)
         try queue.put(3)
+        #expect(queue.qsize == 3)
         #expect(try queue.get(timeout: 30) == 1)
         #expect(try queue.get(timeout: 30) == 2)
         #expect(try queue.get(timeout: 30) == 3)
