@@ -55,6 +55,7 @@ public class ProcessQueue<Element: Codable & Sendable>: @unchecked Sendable, Cod
     /// The size of the data area in bytes.
     public var byteCapacity: Int { ring.capacity }
 
+    /// The queue's type, block name, maxsize and current size, for logs.
     public var description: String {
         "\(Self.self)(name: '\(name)', maxsize: \(maxsize), qsize: \(qsize)\(closed ? ", closed" : ""))"
     }
