@@ -404,6 +404,26 @@ struct ProcessQueueTests {
         #expect(queue.empty)
     }
 
+    /// A consumer process killed while it waits in get leaves the queue working for the others:
+    /// the items put afterwards all reach a second consumer.
+    @Test func aConsumerKilledWhileWaitingDoesNotStopTheOthers() throws {
+        let queue = try ProcessQueue<Int>(maxsize: 8)
+        let killed = WorkerProcess(target: QFx.consume, argument: ArgumentTuple(queue, 1_000_000))
+        try killed.start()
+        sleepSeconds(0.3)
+        killed.kill()
+        #expect(try killed.join(timeout: 60))
+        #expect(killed.exitcode == -SIGKILL)
+        let pool = try Pool(processes: 1)
+        defer { pool.terminate() }
+        let result = try pool.applyAsync(QFx.consume, ArgumentTuple(queue, 1_000_000))
+        for item in 0..<100 { try queue.put(item, timeout: 60) }
+        try queue.put(-1, timeout: 60)
+        let counts = try result.get(timeout: 60)
+        #expect(counts[0] == 100 && counts[1] == 4950 && counts[3] == 0)
+        #expect(queue.empty)
+    }
+
     /// The shared blocks of the queues made here are gone once the queues are.
     @Test func noSharedMemoryIsLeft() throws {
         let before = sharedMemoryBlocksOfThisProcess()
