@@ -22,6 +22,8 @@ struct MultiprocessingNamesTests {
         let executor: ProcessPoolExecutor? = nil
         let memory: SharedMemory? = nil
         let lock: ProcessLock? = nil
+        let processQueue: ProcessQueue<Int>? = nil
+        let joinableProcessQueue: JoinableProcessQueue<String>? = nil
         let call: WorkerCall? = nil
         let rlock = try ProcessRLock()
         let semaphore = try ProcessSemaphore(1)
@@ -45,6 +47,7 @@ struct MultiprocessingNamesTests {
         #expect(throws: MultiprocessingError.unknownFunction("names.square")) { try remote(4) }
         #expect(erased.signature == "Int -> Int" && !erased.isRemote && entry.anyWorkerFunction.isRemote)
         _ = (tuple, nothing, a, b, process, pool, results, asyncResult, executor, memory, lock, call, errors)
+        _ = (processQueue, joinableProcessQueue)
         // Foundation's own types are still there, unqualified.
         let foundationPipe = Pipe()
         let foundationProcess = Process()

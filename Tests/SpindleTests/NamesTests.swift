@@ -21,6 +21,8 @@ struct NamesTests {
         let lifo = LifoQueue<Int>()
         let priority = PriorityQueue<Int>()
         let simple = SimpleQueue<Int>()
+        let processQueue: ProcessQueue<Int>? = nil
+        let joinableProcessQueue: JoinableProcessQueue<Int>? = nil
         let future = Future<Int>()
         let pool = ThreadPoolExecutor(maxWorkers: 1)
         let completed = CompletedProcess(args: ["true"], returncode: 0)
@@ -49,6 +51,7 @@ struct NamesTests {
         _ = (sharedValue, sharedArray, ResourceTracker.pid)
         _ = (rlock, condition, semaphore, bounded, event, barrier, queue, lifo, priority, simple)
         _ = (completed, redirect, options, errors, returnWhen, Futures.self, Subprocess.self)
+        _ = (processQueue, joinableProcessQueue)
         try thread.start()
         try thread.join()
         try timer.start()

@@ -7,6 +7,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Spindle
+
+// Started as a worker process of a section, the program becomes that worker here.
+Multiprocessing.bootstrap(registering: ProcessQueueWorkers.all)
 
 let sections: [Section] = [
     threadingSection,
@@ -15,6 +19,7 @@ let sections: [Section] = [
     subprocessSection,
     envoySection,
     supervisorSection,
+    processQueueSection,
 ]
 
 /// Figures taken in a fresh process (`spindle-bench --probe NAME`, run by the sections themselves).

@@ -14,7 +14,7 @@
 import Glibc
 import SpindleMultiprocessing
 
-Multiprocessing.bootstrap(registering: FixtureFunctions.all + SyncFixtureFunctions.all)
+Multiprocessing.bootstrap(registering: FixtureFunctions.all + SyncFixtureFunctions.all + QueueFixtureFunctions.all)
 
 func say(_ line: String) {
     print(line)
