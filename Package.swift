@@ -110,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "spindled",
             dependencies: [
-                "SpindleSupervisorServer", "SpindleSupervisor", "SpindleDaemon",
+                "SpindleSupervisorServer", "SpindleSupervisor", "SpindleDaemon", "SpindleSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -30,15 +30,7 @@ public struct SupervisorClient: Sendable {
     /// - Throws: `SupervisorClientError`: `.fault` for an XML-RPC fault, `.http` for a status
     ///   other than 200, `.connection` when the server cannot be reached.
     public func call(_ method: String, _ params: [XMLRPCValue] = []) throws(SupervisorClientError) -> XMLRPCValue {
-        let target = try HTTPClientConnection.target(of: serverURL)
-        var connection = try HTTPClientConnection(target)
-        defer { connection.close() }
-        var headers: [(String, String)] = [("User-Agent", "spindlectl"), ("Content-Type", "text/xml"), ("Accept", "text/xml")]
-        if let authorization { headers.append(("Authorization", authorization)) }
-        try connection.send(method: "POST", path: "/RPC2", host: hostHeader(target), headers: headers, body: Array(XMLRPCCall(method, params).xml.utf8))
-        let head = try connection.readHead()
-        guard head.status == 200 else { throw .http(status: head.status, reason: head.reason) }
-        let body = try connection.readBody(head)
+        let body = try rawCall(method, params)
         let response: XMLRPCResponse
         do {
             response = try XMLRPCResponse.parse(body)
@@ -49,6 +41,25 @@ public struct SupervisorClient: Sendable {
         case .value(let value): return value
         case .fault(let code, let string): throw .fault(code: code, string: string)
         }
+    }
+
+    /// Calls a method and returns the reply's XML unparsed (for a proxy, or to time the server alone).
+    /// - Parameters:
+    ///   - method: The method, such as `supervisor.getState`.
+    ///   - params: The parameters.
+    /// - Returns: The body of the HTTP reply: a `methodResponse` document (a value or a fault).
+    /// - Throws: `SupervisorClientError`: `.http` for a status other than 200, `.connection` when
+    ///   the server cannot be reached.
+    public func rawCall(_ method: String, _ params: [XMLRPCValue] = []) throws(SupervisorClientError) -> [UInt8] {
+        let target = try HTTPClientConnection.target(of: serverURL)
+        var connection = try HTTPClientConnection(target)
+        defer { connection.close() }
+        var headers: [(String, String)] = [("User-Agent", "spindlectl"), ("Content-Type", "text/xml"), ("Accept", "text/xml")]
+        if let authorization { headers.append(("Authorization", authorization)) }
+        try connection.send(method: "POST", path: "/RPC2", host: hostHeader(target), headers: headers, body: Array(XMLRPCCall(method, params).xml.utf8))
+        let head = try connection.readHead()
+        guard head.status == 200 else { throw .http(status: head.status, reason: head.reason) }
+        return try connection.readBody(head)
     }
 
     /// Follows a log stream (`/logtail/NAME/CHANNEL` or `/mainlogtail`), handing each piece to

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSpindle
 
 // All raw system calls of Spindle's lower layers go through these helpers: a call that fails with
 // EINTR is retried, any other failure becomes a thrown `SystemError`. `close` is never retried: on
@@ -53,6 +54,13 @@ package func writeToStandardError(_ text: String) {
         offset += n
     }
     bytes.removeAll()
+}
+
+/// Caps the malloc arenas glibc keeps for this process (each thread that allocates otherwise
+/// gets one of its own, up to 8 per core, and each keeps its peak). For daemons that mostly wait.
+/// - Parameter arenas: The most arenas (at least 1).
+package func limitMallocArenas(_ arenas: Int32) {
+    _ = spindle_malloc_arena_max(max(1, arenas))
 }
 
 /// The machine's processors.

@@ -30,6 +30,9 @@ int spindle_futex_wait(uint32_t *word, uint32_t expected, int64_t deadline_ns, i
 /// Wakes at most `count` waiters of `word`. Returns how many were woken, or -1 with errno.
 int spindle_futex_wake(uint32_t *word, int count, int shared);
 
+/// Caps how many malloc arenas glibc keeps (mallopt M_ARENA_MAX). Returns 1 on success.
+int spindle_malloc_arena_max(int arenas);
+
 /// Nanoseconds of CLOCK_MONOTONIC.
 int64_t spindle_monotonic_ns(void);
 
