@@ -63,6 +63,10 @@ package func limitMallocArenas(_ arenas: Int32) {
     _ = spindle_malloc_arena_max(max(1, arenas))
 }
 
+/// A real-time signal for waking a thread blocked in `sigtimedwait` (SIGRTMIN + 3); the thread
+/// keeps it blocked and in the set it waits for.
+package var wakeSignal: Int32 { spindle_wake_signal() }
+
 /// The machine's processors.
 package enum ProcessorCount {
     /// The number of processors online (at least 1).

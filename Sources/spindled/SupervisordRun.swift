@@ -18,12 +18,18 @@ struct SupervisordRun {
     let settings: DaemonSettings
 
     /// The signals the main thread takes.
-    static let handledSignals: [Int32] = [SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR2]
+    static let handledSignals: [Int32] = [SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR2, wakeSignal]
 
     /// What the daemon does next, set by a signal or by `shutdown`/`restart` over XML-RPC.
-    final class Request: Sendable {
+    /// Setting it wakes the main thread (made on the main thread) with `wakeSignal`, so that the
+    /// main loop sleeps in sigtimedwait without polling.
+    final class Request: @unchecked Sendable {
         private let value = Mutex<SupervisordState?>(nil)
-        func set(_ state: SupervisordState) { value.withLock { $0 = state } }
+        private let mainThread = pthread_self()
+        func set(_ state: SupervisordState) {
+            value.withLock { $0 = state }
+            _ = pthread_kill(mainThread, wakeSignal)
+        }
         func take() -> SupervisordState? { value.withLock { current in defer { current = nil }; return current } }
     }
 
@@ -156,7 +162,7 @@ struct SupervisordRun {
 
         var mood = SupervisordState.running
         while mood == .running {
-            if let signal = SupervisordRun.waitForSignal(seconds: 0.2) {
+            if let signal = SupervisordRun.waitForSignal(seconds: 60), signal != wakeSignal {
                 mood = handle(signal, mood: mood, supervisor: supervisor, mainLog: mainLog)
             }
             if let asked = request.take() { mood = asked }
@@ -172,7 +178,7 @@ struct SupervisordRun {
     func stopEverything(_ supervisor: Supervisor, mainLog: MainLog, mood: inout SupervisordState) {
         var lastReport = SupervisordRun.monotonicSeconds
         while !supervisor.shutdown(timeout: 0.2) {
-            if let signal = SupervisordRun.waitForSignal(seconds: 0) {
+            if let signal = SupervisordRun.waitForSignal(seconds: 0), signal != wakeSignal {
                 mood = handle(signal, mood: mood, supervisor: supervisor, mainLog: mainLog)
             }
             if SupervisordRun.monotonicSeconds - lastReport >= 3 {

@@ -33,6 +33,10 @@ int spindle_futex_wake(uint32_t *word, int count, int shared);
 /// Caps how many malloc arenas glibc keeps (mallopt M_ARENA_MAX). Returns 1 on success.
 int spindle_malloc_arena_max(int arenas);
 
+/// A real-time signal (SIGRTMIN + 3) that a daemon's main thread keeps blocked and waits for
+/// with sigtimedwait, so that another thread can wake it without a polling loop.
+int spindle_wake_signal(void);
+
 /// Nanoseconds of CLOCK_MONOTONIC.
 int64_t spindle_monotonic_ns(void);
 
