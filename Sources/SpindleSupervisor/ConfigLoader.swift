@@ -242,7 +242,10 @@ struct ConfigLoader {
         let autostart = try get("autostart", true, ConfigValues.boolean)
         let autorestart = try get("autorestart", AutoRestart.unexpected, ConfigValues.autoRestart)
         let startsecs = try get("startsecs", 1, ConfigValues.integer)
-        let startretries = try get("startretries", 3, ConfigValues.integer)
+        let startretries = try get("startretries", 3, ConfigValues.retryCount)
+        let backoffMax = try get("backoff_max", Int?.none) { (text: String) throws(ConfigValues.Refusal) -> Int? in
+            try ConfigValues.positiveInteger(text)
+        }
         let stopsignal = try get("stopsignal", Int32(15), ConfigValues.signal)
         let stopwaitsecs = try get("stopwaitsecs", 10, ConfigValues.integer)
         let stopasgroup = try get("stopasgroup", false, ConfigValues.boolean)
@@ -334,6 +337,7 @@ struct ConfigLoader {
             process.autorestart = autorestart
             process.startsecs = startsecs
             process.startretries = startretries
+            process.backoffMax = backoffMax
             process.user = user
             process.uid = uid
             process.stdout = channels[.stdout]!

@@ -21,6 +21,20 @@ enum ConfigValues {
         return value
     }
 
+    /// `startretries`: a count of retries, or -1 for spindled's "retry forever".
+    static func retryCount(_ text: String) throws(Refusal) -> Int {
+        let value = try integer(text)
+        guard value >= -1 else { throw Refusal(reason: "startretries must be -1 (retry forever) or a number of retries, not \(value)") }
+        return value
+    }
+
+    /// A whole number above zero.
+    static func positiveInteger(_ text: String) throws(Refusal) -> Int {
+        let value = try integer(text)
+        guard value > 0 else { throw Refusal(reason: "must be a whole number of seconds above 0, not \(value)") }
+        return value
+    }
+
     static func boolean(_ text: String) throws(Refusal) -> Bool {
         let lowered = text.lowercased()
         if truthy.contains(lowered) { return true }

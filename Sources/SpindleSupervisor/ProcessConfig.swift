@@ -28,8 +28,13 @@ public struct ProcessConfig: Sendable, Hashable {
     public var autorestart: AutoRestart
     /// `startsecs`: seconds the process must stay up to count as started (RUNNING); default 1.
     public var startsecs: Int
-    /// `startretries`: failed starts tolerated in a row before FATAL; default 3.
+    /// `startretries`: failed starts tolerated in a row before FATAL; default 3. spindled's
+    /// `-1` retries forever, the delay doubling from 1 s up to `backoffMax`.
     public var startretries: Int
+    /// `backoff_max` (spindled's): the longest wait between two start attempts, in seconds;
+    /// `nil` (not set) keeps supervisor's 1 s, 2 s, 3 s… uncapped, and caps the doubling delays
+    /// of `startretries=-1` at 60 s.
+    public var backoffMax: Int?
     /// `user`: the user to run as (a name or a numeric id), as written.
     public var user: String?
     /// The user's id, resolved while parsing.
@@ -73,6 +78,7 @@ public struct ProcessConfig: Sendable, Hashable {
         self.autorestart = .unexpected
         self.startsecs = 1
         self.startretries = 3
+        self.backoffMax = nil
         self.user = nil
         self.uid = nil
         self.stdout = LogChannelConfig()

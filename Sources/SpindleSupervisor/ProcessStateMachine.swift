@@ -27,8 +27,10 @@ public struct ProcessStateMachine: Sendable {
         public var autorestart: AutoRestart
         /// `startsecs`.
         public var startsecs: Int
-        /// `startretries`.
+        /// `startretries` (-1: forever).
         public var startretries: Int
+        /// `backoff_max`, when set.
+        public var backoffMax: Int?
         /// `exitcodes`.
         public var exitcodes: [Int]
         /// `stopsignal`.
@@ -48,6 +50,7 @@ public struct ProcessStateMachine: Sendable {
             autorestart = config.autorestart
             startsecs = config.startsecs
             startretries = config.startretries
+            backoffMax = config.backoffMax
             exitcodes = config.exitcodes
             stopsignal = config.stopsignal
             stopwaitsecs = config.stopwaitsecs
@@ -293,7 +296,7 @@ public struct ProcessStateMachine: Sendable {
             case .stopped where lastStart == nil:
                 if policy.autostart { actions += start(now: now) }
             case .backoff:
-                if backoff <= policy.startretries, let deadline, now >= deadline { actions += start(now: now) }
+                if policy.startretries < 0 || backoff <= policy.startretries, let deadline, now >= deadline { actions += start(now: now) }
             default: break
             }
         }
@@ -305,7 +308,7 @@ public struct ProcessStateMachine: Sendable {
             actions.append(
                 .log(.info, "success: \(policy.name) entered RUNNING state, process has stayed up for > than \(policy.startsecs) seconds (startsecs)"))
         }
-        if state == .backoff, backoff > policy.startretries {
+        if state == .backoff, policy.startretries >= 0, backoff > policy.startretries {
             actions += giveUp()
             actions.append(.log(.info, "gave up: \(policy.name) entered FATAL state, too many start retries too quickly"))
         } else if original == .stopping, state == .stopping, let deadline, now >= deadline {
@@ -317,6 +320,22 @@ public struct ProcessStateMachine: Sendable {
 
     // MARK: - Helpers
 
+    /// Seconds before start attempt `attempt` + 1: supervisor's 1, 2, 3… (capped by
+    /// `backoff_max` when set), or with `startretries=-1` 1, 2, 4, 8… up to `backoff_max` (60 s
+    /// when not set).
+    /// - Parameters:
+    ///   - attempt: Failed starts in a row so far (at least 1).
+    ///   - policy: The process's options.
+    /// - Returns: The delay.
+    public static func retryDelay(attempt: Int, policy: Policy) -> Double {
+        if policy.startretries < 0 {
+            let cap = Double(policy.backoffMax ?? 60)
+            return min(cap, Double(1 << min(max(attempt - 1, 0), 30)))
+        }
+        let linear = Double(attempt)
+        return policy.backoffMax.map { min(linear, Double($0)) } ?? linear
+    }
+
     private mutating func change(to newState: ProcessState, expected: Bool = true, now: Double? = nil) -> [Action] {
         let old = state
         guard newState != old else { return [] }
@@ -324,7 +343,7 @@ public struct ProcessStateMachine: Sendable {
         var actions: [Action] = [.transition(from: old, to: newState, expected: expected)]
         if newState == .backoff, let now {
             backoff += 1
-            let due = now + Double(backoff)
+            let due = now + Self.retryDelay(attempt: backoff, policy: policy)
             deadline = due
             actions.append(.scheduleTimer(at: due))
         }

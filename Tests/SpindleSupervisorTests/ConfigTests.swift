@@ -376,6 +376,8 @@ struct ConfigTests {
             ("[supervisord]\n[program:a]\ncommand=/bin/a\numask=9\n", .invalidValue, "program:a", "umask"),
             ("[supervisord]\n[program:a]\ncommand=/bin/a\nstdout_logfile_maxbytes=lots\n", .invalidValue, "program:a", "stdout_logfile_maxbytes"),
             ("[supervisord]\n[program:a]\ncommand=/bin/a\nstdout_logfile=/no/such/dir/x.log\n", .invalidValue, "program:a", "stdout_logfile"),
+            ("[supervisord]\n[program:a]\ncommand=/bin/a\nstartretries=-2\n", .invalidValue, "program:a", "startretries"),
+            ("[supervisord]\n[program:a]\ncommand=/bin/a\nbackoff_max=0\n", .invalidValue, "program:a", "backoff_max"),
             ("[supervisord]\n[program:a]\ncommand=/bin/a %(nope)s\n", .badExpansion, "program:a", "command"),
             ("[supervisord]\n[program:a]\ncommand=/bin/a %(ENV_NAME)d\n", .badExpansion, "program:a", "command"),
             ("[supervisord]\n[program:a]\ncommand=/bin/a\nenvironment=A=\"x\n", .invalidValue, "program:a", "environment"),

@@ -106,6 +106,52 @@ struct StateMachineTests {
         #expect(transitions(m.start(now: now + 100)) == [.starting])
     }
 
+    /// Drives `count` failed starts (each exits before startsecs) and returns the delay before each retry.
+    func retryDelays(_ m: inout ProcessStateMachine, count: Int) throws -> [Double] {
+        var now = 0.0
+        var delays: [Double] = []
+        _ = m.start(now: now)
+        for attempt in 1...count {
+            #expect(m.state == .starting)
+            _ = m.spawned(pid: Int32(100 + attempt), now: now)
+            now += 0.5
+            let exit = m.exited(.exited(1), now: now)
+            let due = try #require(timers(exit).first)
+            delays.append(due - now)
+            now = due
+            #expect(transitions(m.tick(now: now, mayStart: true)) == [.starting])
+        }
+        return delays
+    }
+
+    /// spindled's startretries=-1: never FATAL, the delay doubling up to 60 s.
+    @Test func startretriesMinusOneRetriesForeverWithDoublingDelays() throws {
+        var m = machine { $0.startsecs = 10; $0.startretries = -1 }
+        let delays = try retryDelays(&m, count: 12)
+        #expect(delays == [1, 2, 4, 8, 16, 32, 60, 60, 60, 60, 60, 60])
+        #expect(m.state == .starting)
+        #expect(m.backoff == 12)
+    }
+
+    @Test func backoffMaxCapsBothKindsOfDelay() throws {
+        var forever = machine { $0.startsecs = 10; $0.startretries = -1; $0.backoffMax = 5 }
+        #expect(try retryDelays(&forever, count: 6) == [1, 2, 4, 5, 5, 5])
+        var counted = machine { $0.startsecs = 10; $0.startretries = 10; $0.backoffMax = 3 }
+        #expect(try retryDelays(&counted, count: 5) == [1, 2, 3, 3, 3])
+        // Without backoff_max, supervisor's own 1, 2, 3… stays as it is.
+        var plain = machine { $0.startsecs = 10; $0.startretries = 10 }
+        #expect(try retryDelays(&plain, count: 5) == [1, 2, 3, 4, 5])
+        #expect(ProcessStateMachine.retryDelay(attempt: 1000, policy: .init(ProcessConfig(name: "p", command: "/bin/true"))) == 1000)
+    }
+
+    @Test func aRunningProcessResetsTheForeverCount() throws {
+        var m = machine { $0.startsecs = 1; $0.startretries = -1 }
+        _ = try retryDelays(&m, count: 3)
+        _ = m.spawned(pid: 200, now: 100)
+        #expect(transitions(m.tick(now: 101, mayStart: true)) == [.running])
+        #expect(m.backoff == 0)
+    }
+
     @Test func spawnFailureIsBackoffWithTheMessage() {
         var m = machine { $0.startretries = 0 }
         _ = m.start(now: 0)

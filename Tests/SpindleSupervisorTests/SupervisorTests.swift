@@ -66,6 +66,24 @@ struct SupervisorTests {
         #expect(throws: SupervisorFault.spawnError("quick")) { try h.supervisor.start(name: "quick") }
     }
 
+    /// spindled's startretries=-1 keeps retrying past any count supervisor would allow.
+    @Test func startretriesMinusOneNeverGivesUp() throws {
+        let h = try Harness(
+            """
+            [program:flaky]
+            command = /bin/sh -c "echo attempt >> %(here)s/attempts; exit 1"
+            startsecs = 1
+            startretries = -1
+            backoff_max = 1
+            """)
+        defer { h.close() }
+        let attempts = h.dir.file("attempts")
+        func count() -> Int { ((try? String(contentsOfFile: attempts, encoding: .utf8)) ?? "").split(separator: "\n").count }
+        #expect(eventually(timeout: 30) { count() >= 6 }, "only \(count()) attempts")
+        #expect(h.state("flaky") != .fatal)
+        #expect(!h.log().contains { $0.contains("gave up: flaky") })
+    }
+
     @Test func longRunnerIsRunningThenStopped() throws {
         let h = try Harness(
             """
