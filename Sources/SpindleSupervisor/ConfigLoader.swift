@@ -311,10 +311,11 @@ struct ConfigLoader {
                     warnings.append(
                         "For [\(section)], AUTO logging used for \(key) without rollover, set maxbytes > 0 to avoid filling up filesystem unintentionally")
                 }
+                let forward = try get("\(channel.rawValue)_forward", false, ConfigValues.boolean)
                 let (captureMaxbytes, events) = capture[channel]!
                 channels[channel] = LogChannelConfig(
                     logfile: logfile, maxbytes: maxbytes, backups: backups, captureMaxbytes: captureMaxbytes,
-                    eventsEnabled: events, syslog: syslog)
+                    eventsEnabled: events, syslog: syslog, forward: forward)
             }
             if redirectStderr {
                 if case .path = channels[.stderr]!.logfile {

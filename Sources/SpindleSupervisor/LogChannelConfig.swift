@@ -12,6 +12,9 @@ public struct LogChannelConfig: Sendable, Hashable {
     public var eventsEnabled: Bool
     /// `*_syslog`: whether output also goes to syslog, tagged with the process name (default false).
     public var syslog: Bool
+    /// `*_forward` (spindled's): whether output also goes to spindled's own standard output
+    /// (stdout) or standard error (stderr), each line prefixed by the process name (default false).
+    public var forward: Bool
 
     /// Creates a channel configuration; the defaults are supervisor's.
     /// - Parameters:
@@ -21,9 +24,10 @@ public struct LogChannelConfig: Sendable, Hashable {
     ///   - captureMaxbytes: The capture buffer size.
     ///   - eventsEnabled: Whether output raises events.
     ///   - syslog: Whether output also goes to syslog.
+    ///   - forward: Whether output also goes to spindled's own stream.
     public init(
         logfile: LogFileSetting = .automatic, maxbytes: Int = 50 * 1024 * 1024, backups: Int = 10,
-        captureMaxbytes: Int = 0, eventsEnabled: Bool = false, syslog: Bool = false
+        captureMaxbytes: Int = 0, eventsEnabled: Bool = false, syslog: Bool = false, forward: Bool = false
     ) {
         self.logfile = logfile
         self.maxbytes = maxbytes
@@ -31,5 +35,6 @@ public struct LogChannelConfig: Sendable, Hashable {
         self.captureMaxbytes = captureMaxbytes
         self.eventsEnabled = eventsEnabled
         self.syslog = syslog
+        self.forward = forward
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SpindleSystem
 
 /// Where one output channel of one process goes: its rotating log file, syslog, and
 /// supervisord's own log at debug level (supervisor's `POutputDispatcher`).
@@ -11,11 +12,15 @@ final class ProcessOutput: Sendable {
     let syslog: Bool
     let stripANSI: Bool
     let mainLog: (@Sendable (LogLevel, String) -> Void)?
+    /// With `*_forward`: the descriptor (1 or 2) the lines also go to, and the unfinished line.
+    let forward: Int32?
+    private let forwardPending = Locked<[UInt8]>([])
 
     init(
         processName: String, channel: LogChannel, file: RotatingLogFile?, syslog: Bool, stripANSI: Bool,
-        mainLog: (@Sendable (LogLevel, String) -> Void)?
+        mainLog: (@Sendable (LogLevel, String) -> Void)?, forward: Bool = false
     ) {
+        self.forward = forward ? (channel == .stdout ? 1 : 2) : nil
         self.processName = processName
         self.channel = channel
         self.file = file
@@ -34,10 +39,45 @@ final class ProcessOutput: Sendable {
             text.withCString { cText in withVaList([cText]) { vsyslog(LOG_INFO, "%s", $0) } }
         }
         mainLog?(.debug, "'\(processName)' \(channel.rawValue) output:\n" + String(decoding: data, as: UTF8.self))
+        if forward != nil { forwardLines(data, flush: false) }
+    }
+
+    /// Writes every whole line of `data` (and with `flush` an unfinished one) to `forward`,
+    /// each prefixed by the process name, in one write per chunk so lines of different
+    /// processes never interleave mid-line.
+    private func forwardLines(_ data: [UInt8], flush: Bool) {
+        guard let forward else { return }
+        let prefix = Array((processName + " | ").utf8)
+        let out = forwardPending.withLock { pending -> [UInt8] in
+            pending.append(contentsOf: data)
+            var out: [UInt8] = []
+            var start = 0
+            while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                out += prefix
+                out += pending[start...newline]
+                start = newline + 1
+            }
+            pending.removeFirst(start)
+            if flush, !pending.isEmpty {
+                out += prefix + pending + [UInt8(ascii: "\n")]
+                pending.removeAll()
+            }
+            return out
+        }
+        var offset = 0
+        while offset < out.count {
+            let n = out.withUnsafeBytes { write(forward, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { return }
+            offset += n
+        }
     }
 
     /// The process's pipe closed: writes any unfinished line.
-    func finish() { file?.flush() }
+    func finish() {
+        file?.flush()
+        forwardLines([], flush: true)
+    }
 
     /// Supervisor's `stripEscapes`: removes `ESC [` ... sequences up to a terminator letter.
     static func stripEscapes(_ bytes: [UInt8]) -> [UInt8] {

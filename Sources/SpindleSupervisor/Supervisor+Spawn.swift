@@ -154,7 +154,7 @@ extension Supervisor {
             }
             process.outputs[channel] = ProcessOutput(
                 processName: config.name, channel: channel, file: file, syslog: settings.syslog,
-                stripANSI: self.config.supervisord.stripANSI, mainLog: mainLog)
+                stripANSI: self.config.supervisord.stripANSI, mainLog: mainLog, forward: settings.forward)
         }
     }
 

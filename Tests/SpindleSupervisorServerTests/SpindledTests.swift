@@ -57,6 +57,45 @@ struct SpindledTests {
         #expect(runCommand([Binaries.spindled, "-v"]).stdout == "4.3.0\n")
     }
 
+    /// spindled's stdout_forward/stderr_forward: the child's lines also reach spindled's own
+    /// streams, each prefixed by the process name, and still reach the log file.
+    @Test func forwardedOutputReachesSpindledsStreamsLineByLine() throws {
+        let directory = TestDirectory()
+        defer { directory.remove() }
+        directory.write("talk.sh", "printf 'one\\ntwo\\npartial'; printf 'oops\\n' >&2; sleep 0.2\n")
+        let path = SpindledTests.config(
+            directory,
+            programs: """
+                [program:talk]
+                command=/bin/sh \(directory.path)/talk.sh
+                startsecs=0
+                autorestart=false
+                stdout_logfile=\(directory.path)/talk.out
+                stdout_forward=true
+                stderr_forward=true
+
+                [program:quiet]
+                command=/bin/sh -c "echo not forwarded; sleep 0.2"
+                startsecs=0
+                autorestart=false
+
+                """)
+        let daemon = try Popen([Binaries.spindled, "-n", "-s", "-c", path], stdin: .devnull, stdout: .pipe, stderr: .pipe)
+        let client = SupervisorClient(serverURL: "unix://\(directory.path)/sd.sock")
+        let exited = waitUntil(timeout: 20) {
+            ["talk", "quiet"].allSatisfy { (try? client.call("supervisor.getProcessInfo", [.string($0)]))?["statename"]?.stringValue == "EXITED" }
+        }
+        #expect(exited)
+        daemon.terminate()
+        let (out, err) = try daemon.communicate(timeout: 30)
+        let stdout = String(decoding: out ?? [], as: UTF8.self)
+        let stderr = String(decoding: err ?? [], as: UTF8.self)
+        #expect(stdout == "talk | one\ntalk | two\ntalk | partial\n", "\(stdout)")
+        #expect(stderr.contains("talk | oops\n"), "\(stderr)")
+        #expect(!stdout.contains("not forwarded") && !stderr.contains("not forwarded"))
+        #expect(directory.read("talk.out") == "one\ntwo\npartial")
+    }
+
     @Test func daemonizesWritesItsPidFileAndShutsDownCleanly() throws {
         let directory = TestDirectory()
         defer { directory.remove() }
