@@ -45,7 +45,7 @@ public final class Pool: @unchecked Sendable {
         self.maxTasksPerChild = maxTasksPerChild
         let number = Self.counter.wrappingAdd(1, ordering: .relaxed).newValue
         let policy = PoolPolicy(
-            breakOnWorkerDeath: false, finishWorkAtExit: false, namePrefix: "SpawnPoolWorker-\(number)",
+            breakOnWorkerDeath: false, finishWorkAtExit: false, namePrefix: "SpawnPoolWorker-\(number)", maxWindow: 128,
             workerDied: { pid, code in MultiprocessingError.workerDied(pid: pid, exitcode: code) },
             broken: { reason in MultiprocessingError.workerStartFailed(reason) },
             terminated: { MultiprocessingError.poolTerminated })

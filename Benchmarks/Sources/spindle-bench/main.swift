@@ -7,6 +7,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Spindle
+
+// Started as a worker process (the multiprocessing section's pools and children), this program
+// serves its parent and never gets past this line.
+Multiprocessing.bootstrap(registering: multiprocessingWorkerFunctions)
 
 let sections: [Section] = [
     threadingSection,
@@ -14,6 +19,7 @@ let sections: [Section] = [
     futuresSection,
     subprocessSection,
     envoySection,
+    multiprocessingSection,
 ]
 
 /// Figures taken in a fresh process (`spindle-bench --probe NAME`, run by the sections themselves).
