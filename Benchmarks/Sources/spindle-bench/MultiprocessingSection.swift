@@ -111,6 +111,9 @@ private func multiprocessingScaling(_ bench: Bench, items count: Int, rounds: In
     bench.group(
         "M3", "CPU-bound map: \(count) items × \(rounds) xorshift steps each, chunksize 1, on a Pool of 1 and of 2 workers (per item)")
     let items = (0..<count).map { ArgumentTuple($0, rounds) }
+    if let only = bench.options.only, !["plain loop in this process", "Spindle Pool(processes: 1).map", "Spindle Pool(processes: 2).map"].contains(where: { $0.contains(only) }) {
+        return
+    }
     let expected = (0..<count).reduce(0) { $0 &+ heavy($1, rounds: rounds) }
     func pooled(_ workers: Int) -> UInt64 {
         let pool = try! Pool(processes: workers)
