@@ -205,7 +205,8 @@ private func multiprocessingRoundTrip(_ bench: Bench, _ n: Int) {
 private let cpythonMultiprocessingScript = """
     import multiprocessing as mp, sys, time
     def sq(x): return x * x
-    def echo(conn):
+    def echo(conn, other):
+        other.close()  # the forked child inherited the parent's end: without this it never sees EOF
         while True:
             try: conn.send_bytes(conn.recv_bytes())
             except EOFError: return
@@ -234,7 +235,7 @@ private let cpythonMultiprocessingScript = """
         trips = []
         for _ in range(repeats):
             a, b = mp.Pipe()
-            child = mp.get_context("fork").Process(target=echo, args=(b,)); child.start(); b.close()
+            child = mp.get_context("fork").Process(target=echo, args=(b, a)); child.start(); b.close()
             message = b"12345678"
             t0 = time.perf_counter()
             for _ in range(TRIPS):
