@@ -156,11 +156,35 @@ public final class Connection: @unchecked Sendable, Codable, CustomStringConvert
             for i in 0..<4 { frame[start + i] = 0xFF }
             for i in 0..<8 { frame[start + 4 + i] = UInt8(truncatingIfNeeded: UInt64(length) >> UInt64(56 - 8 * i)) }
         }
+        try sendRaw(frame, from: start)
+    }
+
+    /// Appends one frame of `payloadCount` bytes to `buffer`: the header, then what `payload`
+    /// appends (exactly `payloadCount` bytes). Frames laid out this way go out with `sendFrames`.
+    static func appendFrame(to buffer: inout [UInt8], payloadCount: Int, _ payload: (inout [UInt8]) -> Void) {
+        if payloadCount < 0x7FFF_FFFF {
+            for i in 0..<4 { buffer.append(UInt8(truncatingIfNeeded: UInt32(payloadCount) >> UInt32(24 - 8 * i))) }
+        } else {
+            for _ in 0..<4 { buffer.append(0xFF) }
+            for i in 0..<8 { buffer.append(UInt8(truncatingIfNeeded: UInt64(payloadCount) >> UInt64(56 - 8 * i))) }
+        }
+        payload(&buffer)
+    }
+
+    /// Sends frames laid out by `appendFrame`, all with one write where the socket takes them.
+    /// - Throws: As `send`.
+    func sendFrames(_ frames: [UInt8]) throws(MultiprocessingError) {
+        guard writable else { throw .invalidState("connection is read-only") }
+        try sendRaw(frames, from: 0)
+    }
+
+    /// Writes `bytes[start...]`, whole, under the send lock.
+    private func sendRaw(_ bytes: [UInt8], from start: Int) throws(MultiprocessingError) {
         sendLock.lock()
         defer { sendLock.unlock() }
         let fd = try begin()
         defer { end() }
-        let failure = frame.withUnsafeBytes { raw -> MultiprocessingError? in
+        let failure = bytes.withUnsafeBytes { raw -> MultiprocessingError? in
             var offset = start
             while offset < raw.count {
                 let n = spindle_mp_send(fd, raw.baseAddress! + offset, raw.count - offset)

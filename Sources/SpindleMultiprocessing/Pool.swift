@@ -5,10 +5,15 @@ import Synchronization
 /// A pool of worker processes that run worker functions (Python's `multiprocessing.Pool`).
 ///
 /// The workers start with the pool and are daemons: they end with the program, however it ends.
-/// Each worker runs one task at a time; a worker that dies (a crash, `kill -9`) fails the task it
-/// was running with `MultiprocessingError.workerDied` — the caller is never left waiting — and is
-/// replaced. With `maxTasksPerChild`, a worker exits after that many tasks and a new process takes
-/// its place.
+/// Each worker runs one task at a time, in the order it received them: a worker has a window of
+/// tasks in flight, written to it many to a write, and answers them many to a write. The window
+/// stays at one task while tasks are slow and grows (up to 128) while they are fast, so a long
+/// task holds back about a millisecond's worth of other tasks at most; the rest stay queued for
+/// whichever worker has room. A worker that dies (a crash, `kill -9`) fails the tasks it had
+/// received and not answered with `MultiprocessingError.workerDied` (one was running, and it may
+/// have run others whose results it had not sent yet) — the caller is never left waiting — and is
+/// replaced; tasks it had not received yet go to another worker. With `maxTasksPerChild`, a worker
+/// is sent exactly that many tasks, exits after the last, and a new process takes its place.
 ///
 /// ```swift
 /// let pool = try Pool(processes: 4)
@@ -45,7 +50,7 @@ public final class Pool: @unchecked Sendable {
         self.maxTasksPerChild = maxTasksPerChild
         let number = Self.counter.wrappingAdd(1, ordering: .relaxed).newValue
         let policy = PoolPolicy(
-            breakOnWorkerDeath: false, finishWorkAtExit: false, namePrefix: "SpawnPoolWorker-\(number)",
+            breakOnWorkerDeath: false, finishWorkAtExit: false, namePrefix: "SpawnPoolWorker-\(number)", maxWindow: 128,
             workerDied: { pid, code in MultiprocessingError.workerDied(pid: pid, exitcode: code) },
             broken: { reason in MultiprocessingError.workerStartFailed(reason) },
             terminated: { MultiprocessingError.poolTerminated })

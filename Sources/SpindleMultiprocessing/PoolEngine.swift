@@ -1,3 +1,4 @@
+import CSpindle
 import Glibc
 import SpindleQueue
 import SpindleSubprocess
@@ -40,6 +41,9 @@ struct PoolPolicy: Sendable {
     var finishWorkAtExit: Bool
     /// The name prefix of the worker processes.
     var namePrefix: String
+    /// How many tasks may be in flight to one worker at most (1: a task goes only to an idle
+    /// worker, so that every pending one stays cancellable, as in Python's executor).
+    var maxWindow: Int
     /// The error of a task whose worker died.
     var workerDied: @Sendable (_ pid: Int32, _ exitcode: Int32?) -> any Error
     /// The error of tasks of a pool that can run nothing more.
@@ -72,7 +76,6 @@ final class PoolEngine: @unchecked Sendable {
         var threadEvents: [UInt: Int] = [:]
         /// The process each thread runs now, by slot.
         var workers: [Int: LaunchedChild] = [:]
-        var nextTaskID: UInt64 = 1
         var workerNumber = 0
     }
 
@@ -209,35 +212,34 @@ final class PoolEngine: @unchecked Sendable {
         return (try? child.connection.poll(timeout: 0)) == false
     }
 
-    /// Makes sure `worker` is a live, started worker: launches one when there is none, replaces
-    /// one that died while idle, and does the handshake of a new one.
+    /// Makes sure the slot's worker is a live, started worker: launches one when there is none,
+    /// replaces one that died while idle, and does the handshake of a new one.
     /// - Returns: `nil` when it is ready, or why the pool cannot start workers.
-    private func prepare(slot: Int, worker: inout LaunchedChild?, ready: inout Bool, tasksDone: inout Int) -> String? {
+    private func prepare(_ index: Int, _ slot: inout Slot) -> String? {
         var killedStarts = 0
         while true {
-            if worker == nil {
+            if slot.worker == nil {
                 do {
-                    worker = try launch(slot: slot)
+                    slot.worker = try launch(slot: index)
                 } catch {
                     return error.description
                 }
-                ready = false
-                tasksDone = 0
+                slot.newProcess()
             }
-            guard let current = worker else { continue }
-            if ready {
+            guard let current = slot.worker else { continue }
+            if slot.ready {
                 if idleWorkerAlive(current) { return nil }
                 let code = reap(current)
-                worker = nil
+                slot.worker = nil
                 if policy.breakOnWorkerDeath { return String(describing: policy.workerDied(current.popen.pid, code)) }
                 continue
             }
             switch handshake(current) {
             case .ready:
-                ready = true
+                slot.ready = true
                 return nil
             case .killed(let code):
-                worker = nil
+                slot.worker = nil
                 if policy.breakOnWorkerDeath { return String(describing: policy.workerDied(current.popen.pid, code)) }
                 killedStarts += 1
                 if killedStarts >= Self.startAttempts {
@@ -245,7 +247,7 @@ final class PoolEngine: @unchecked Sendable {
                 }
             case .failed(let reason):
                 stop(current)
-                worker = nil
+                slot.worker = nil
                 return reason
             }
         }
@@ -254,125 +256,308 @@ final class PoolEngine: @unchecked Sendable {
     private var isTerminated: Bool { state.withLock { $0.phase == .terminated } }
 
     // MARK: - The worker threads
+    //
+    // Each thread keeps a window of tasks in flight to its process: it takes as many jobs as the
+    // window allows from the shared queue, writes them in one write, then reads every reply
+    // that has come (the worker runs what it read in order and writes the replies back in one
+    // write). The window grows while the replies come back fast and stays at one task for slow
+    // tasks, so that a long task holds back at most about `windowBudget` of other work; a thread
+    // that goes idle starts again from one. Jobs that are not in any window stay in the shared
+    // queue for whichever thread has room first.
 
-    private func run(slot: Int, initial: LaunchedChild?) {
-        var worker = initial
+    /// A task sent to a worker process and not answered yet.
+    struct Flight {
+        let job: PoolJob
+        let id: UInt64
+        let bytes: Int
+        /// How many workers died before they received it.
+        let attempts: Int
+    }
+
+    /// What a worker thread knows about its process and the tasks in flight to it.
+    struct Slot {
+        var worker: LaunchedChild?
+        /// Whether the worker did its handshake.
         var ready = false
-        var tasksDone = 0
+        /// Tasks sent to this process, and answered by it (for maxTasksPerChild).
+        var sent = 0
+        var done = 0
         var eagerLaunchFailed = false
-        defer {
-            if let worker { stop(worker) }
-            _ = state.withLock { $0.workers.removeValue(forKey: slot) }
+        /// The tasks in flight, oldest first, are `flights[head...]`; the process has read the
+        /// first `received` of them.
+        var flights: [Flight] = []
+        var head = 0
+        var received = 0
+        var bytesInFlight = 0
+        /// Jobs whose process died before it read them: they go out first, to the next process.
+        var retry: [(job: PoolJob, attempts: Int)] = []
+        var nextID: UInt64 = 1
+        /// How many tasks may be in flight now.
+        var window = 1
+        /// The time one task takes, as the replies show it (ns; 0: not known yet).
+        var taskTime = 0.0
+        /// When the last replies came, or when the process became busy.
+        var lastProgress: Int64 = 0
+        /// The thread took the stop message: it ends once nothing is in flight.
+        var stopping = false
+        /// The thread must end now (the pool is broken).
+        var finished = false
+
+        var inFlight: Int { flights.count - head }
+
+        mutating func newProcess() {
+            ready = false
+            sent = 0
+            done = 0
         }
-        while true {
-            if worker == nil, !eagerLaunchFailed, state.withLock({ $0.phase == .running && $0.broken == nil }) {
-                // Replace the process at once, so that it starts while the next job is awaited
-                // (if that fails, the next job tries again and reports why).
-                worker = try? launch(slot: slot)
-                eagerLaunchFailed = worker == nil
-                ready = false
-                tasksDone = 0
+
+        mutating func popFlight() -> Flight {
+            let flight = flights[head]
+            head += 1
+            if head == flights.count {
+                flights.removeAll(keepingCapacity: true)
+                head = 0
             }
-            let message: Message
-            do {
-                message = try queue.get(timeout: Self.idleCheckInterval)
-            } catch {
-                // Idle: make sure the worker is still there, as Python's pool maintenance does.
-                if let current = worker, !(ready ? idleWorkerAlive(current) : current.popen.poll() == nil) {
-                    let code = reap(current)
-                    worker = nil
-                    // One that died before it even said hello may not be a worker program at
-                    // all: start the next one only for a job, which then learns why.
-                    if !ready { eagerLaunchFailed = true }
-                    if policy.breakOnWorkerDeath, !isTerminated {
-                        breakPool(String(describing: policy.workerDied(current.popen.pid, code)))
-                        return
-                    }
-                }
-                continue
-            }
-            guard case .job(let job) = message else {
-                try? queue.putNowait(.stop)
-                return
-            }
-            let (phase, broken) = state.withLock { ($0.phase, $0.broken) }
-            if phase == .terminated {
-                job.cancel(policy.terminated())
-                continue
-            }
-            if let broken {
-                job.cancel(policy.broken(broken))
-                continue
-            }
-            guard job.begin() else { continue }
-            if !runJob(job, slot: slot, worker: &worker, ready: &ready, tasksDone: &tasksDone) { return }
-            eagerLaunchFailed = false
+            received -= 1
+            bytesInFlight -= flight.bytes
+            return flight
+        }
+
+        /// Removes every task in flight; returns them with how many the process had read.
+        mutating func takeFlights() -> (flights: ArraySlice<Flight>, received: Int) {
+            let taken = (flights[head...], received)
+            flights = []
+            head = 0
+            received = 0
+            bytesInFlight = 0
+            return taken
         }
     }
 
-    /// Runs `job` on the slot's worker (starting one if needed) and completes it.
-    ///
-    /// A worker acknowledges a task before it runs it, so a worker that dies before the
-    /// acknowledgement never started the task: the task then goes to a new worker (a few times at
-    /// most), and only a task that was really running fails with the death of its worker.
-    /// - Returns: `false` when the thread must end (the pool is broken).
-    private func runJob(
-        _ job: PoolJob, slot: Int, worker: inout LaunchedChild?, ready: inout Bool, tasksDone: inout Int
-    ) -> Bool {
-        var attempts = 0
+    /// The work a worker may have queued beyond the task it runs, in ns (see the note above).
+    static let windowBudget = 1_000_000.0
+    /// The argument bytes in flight to one worker at most (a single larger task goes alone). It
+    /// is well below a socket's buffer, so a write of tasks never waits for the worker to read,
+    /// and the worker's replies are always read.
+    static let maxBytesInFlight = 65536
+
+    private func run(slot index: Int, initial: LaunchedChild?) {
+        var slot = Slot()
+        slot.worker = initial
+        defer {
+            if let worker = slot.worker { stop(worker) }
+            _ = state.withLock { $0.workers.removeValue(forKey: index) }
+            // Nothing is dropped: what this thread still holds fails.
+            let error: any Error = isTerminated ? policy.terminated() : policy.broken(state.withLock { $0.broken } ?? "the pool stopped")
+            for flight in slot.takeFlights().flights { flight.job.complete(.failure(error)) }
+            for entry in slot.retry { entry.job.complete(.failure(error)) }
+        }
+        while !slot.finished {
+            if slot.worker == nil, !slot.eagerLaunchFailed, !slot.stopping,
+                state.withLock({ $0.phase == .running && $0.broken == nil })
+            {
+                // Replace the process at once, so that it starts while the next job is awaited
+                // (if that fails, the next job tries again and reports why).
+                slot.worker = try? launch(slot: index)
+                slot.eagerLaunchFailed = slot.worker == nil
+                slot.newProcess()
+            }
+            let batch = takeJobs(&slot)
+            if slot.finished { return }
+            if !batch.isEmpty { send(batch, index, &slot) }
+            if slot.finished { return }
+            if slot.inFlight > 0 {
+                receive(index, &slot)
+            } else if batch.isEmpty, slot.stopping, slot.retry.isEmpty {
+                return
+            }
+        }
+    }
+
+    /// Takes the jobs to send now: as many as the window and the task limit allow, waiting for
+    /// one only when nothing is in flight (and checking meanwhile that an idle worker is there).
+    private func takeJobs(_ slot: inout Slot) -> [(job: PoolJob, attempts: Int)] {
+        var batch: [(job: PoolJob, attempts: Int)] = []
+        var bytes = 0
+        var checked: (phase: Phase, broken: String?)?
         while true {
-            if let failure = prepare(slot: slot, worker: &worker, ready: &ready, tasksDone: &tasksDone) {
+            var limit = slot.window
+            if let maxTasksPerChild { limit = Swift.min(limit, maxTasksPerChild - slot.sent) }
+            guard slot.inFlight + batch.count < limit else { break }
+            let entry: (job: PoolJob, attempts: Int)
+            if !slot.retry.isEmpty {
+                entry = slot.retry.removeFirst()
+            } else {
+                if slot.stopping { break }
+                let message: Message
+                if slot.inFlight == 0 && batch.isEmpty {
+                    do {
+                        message = try queue.get(timeout: Self.idleCheckInterval)
+                    } catch {
+                        idle(&slot)
+                        if slot.finished { return [] }
+                        continue
+                    }
+                } else {
+                    guard let next = try? queue.getNowait() else { break }
+                    message = next
+                }
+                guard case .job(let job) = message else {
+                    try? queue.putNowait(.stop)
+                    slot.stopping = true
+                    break
+                }
+                if checked == nil { checked = state.withLock { ($0.phase, $0.broken) } }
+                if checked!.phase == .terminated {
+                    job.cancel(policy.terminated())
+                    continue
+                }
+                if let broken = checked!.broken {
+                    job.cancel(policy.broken(broken))
+                    continue
+                }
+                guard job.begin() else { continue }
+                entry = (job, 0)
+            }
+            let size = entry.job.request.arguments.count
+            if slot.inFlight + batch.count > 0, slot.bytesInFlight + bytes + size > Self.maxBytesInFlight {
+                slot.retry.insert(entry, at: 0)
+                break
+            }
+            batch.append(entry)
+            bytes += size
+        }
+        return batch
+    }
+
+    /// Nothing came for a while: makes sure the idle worker is still there, as Python's pool
+    /// maintenance does, and starts the window again from one task.
+    private func idle(_ slot: inout Slot) {
+        slot.window = 1
+        slot.taskTime = 0
+        guard let current = slot.worker, !(slot.ready ? idleWorkerAlive(current) : current.popen.poll() == nil) else { return }
+        let code = reap(current)
+        slot.worker = nil
+        // One that died before it even said hello may not be a worker program at all: start the
+        // next one only for a job, which then learns why.
+        if !slot.ready { slot.eagerLaunchFailed = true }
+        if policy.breakOnWorkerDeath, !isTerminated {
+            breakPool(String(describing: policy.workerDied(current.popen.pid, code)))
+            slot.finished = true
+        }
+    }
+
+    /// Sends `batch` to the slot's worker (starting one first if nothing is in flight) in one write.
+    private func send(_ batch: [(job: PoolJob, attempts: Int)], _ index: Int, _ slot: inout Slot) {
+        if slot.inFlight == 0 {
+            if let failure = prepare(index, &slot) {
                 if isTerminated {
-                    job.complete(.failure(policy.terminated()))
-                    return true
+                    for entry in batch { entry.job.complete(.failure(policy.terminated())) }
+                    return
                 }
                 // Broken first, so that whoever the failure wakes finds the pool broken.
                 breakPool(failure)
-                job.complete(.failure(policy.broken(failure)))
-                return false
+                for entry in batch { entry.job.complete(.failure(policy.broken(failure))) }
+                slot.finished = true
+                return
             }
-            guard let current = worker else { return false }
-            let id = state.withLock { state -> UInt64 in
-                defer { state.nextTaskID += 1 }
-                return state.nextTaskID
-            }
-            var request = job.request
-            request.id = id
-            var started = false
-            do {
-                try current.connection.send(ParentMessage.task(request))
-                _ = try current.connection.recvBytes(maxLength: 0)  // the acknowledgement
-                started = true
-                let reply = try current.connection.recv(TaskReply.self)
-                guard reply.id == id else {
-                    throw MultiprocessingError.decodingFailed("the worker answered task \(reply.id) instead of task \(id)")
+            slot.eagerLaunchFailed = false
+            slot.lastProgress = spindle_monotonic_ns()
+        }
+        guard let current = slot.worker else { return }
+        var frames: [UInt8] = []
+        for entry in batch {
+            let id = slot.nextID
+            slot.nextID &+= 1
+            PoolWire.appendTask(entry.job.request, id: id, to: &frames)
+            let size = entry.job.request.arguments.count
+            slot.flights.append(Flight(job: entry.job, id: id, bytes: size, attempts: entry.attempts))
+            slot.bytesInFlight += size
+        }
+        slot.sent += batch.count
+        do {
+            try current.connection.sendFrames(frames)
+        } catch {
+            workerLost(&slot)
+        }
+    }
+
+    /// Reads the replies of the slot's worker: waits for one frame, then takes every one that
+    /// has come, and completes the answered jobs.
+    private func receive(_ index: Int, _ slot: inout Slot) {
+        guard let current = slot.worker else { return }
+        var replies = 0
+        defer { adaptWindow(&slot, replies: replies) }
+        do {
+            repeat {
+                let frame = try current.connection.recvBytes()
+                switch try PoolWire.readReply(frame) {
+                case .received(let count):
+                    guard slot.received + count <= slot.inFlight else {
+                        throw MultiprocessingError.decodingFailed("the worker read \(slot.received + count) of \(slot.inFlight) tasks")
+                    }
+                    slot.received += count
+                case .outcome(let id, let outcome):
+                    guard slot.received > 0, slot.flights[slot.head].id == id else {
+                        let expected = slot.inFlight > 0 ? String(slot.flights[slot.head].id) : "none"
+                        throw MultiprocessingError.decodingFailed("the worker answered task \(id) instead of task \(expected)")
+                    }
+                    let flight = slot.popFlight()
+                    slot.done += 1
+                    replies += 1
+                    flight.job.complete(.success(outcome))
+                    if let limit = maxTasksPerChild, slot.done >= limit {
+                        // The worker exits by itself after its last task.
+                        reap(current)
+                        slot.worker = nil
+                        slot.newProcess()
+                        return
+                    }
                 }
-                job.complete(.success(reply.outcome))
-                tasksDone += 1
-                if let limit = maxTasksPerChild, tasksDone >= limit {
-                    // The worker exits by itself after its last task.
-                    reap(current)
-                    worker = nil
-                }
-                return true
-            } catch {
-                let code = reap(current)
-                worker = nil
-                if isTerminated {
-                    job.complete(.failure(policy.terminated()))
-                    return true
-                }
-                let died = policy.workerDied(current.popen.pid, code)
-                if policy.breakOnWorkerDeath {
-                    breakPool(String(describing: died))
-                    job.complete(.failure(died))
-                    return false
-                }
-                attempts += 1
-                if started || attempts >= Self.startAttempts {
-                    job.complete(.failure(died))
-                    return true
-                }
+            } while try slot.inFlight > 0 && current.connection.poll(timeout: 0)
+        } catch {
+            workerLost(&slot)
+        }
+    }
+
+    /// Sets the window from the time the last replies took: about `windowBudget` of work, at
+    /// most the policy's window, growing at most twofold at a time.
+    private func adaptWindow(_ slot: inout Slot, replies: Int) {
+        guard replies > 0 else { return }
+        let now = spindle_monotonic_ns()
+        let perTask = Double(Swift.max(0, now - slot.lastProgress)) / Double(replies)
+        slot.lastProgress = now
+        slot.taskTime = slot.taskTime == 0 ? perTask : 0.75 * slot.taskTime + 0.25 * perTask
+        let target = Swift.min(Double(policy.maxWindow), Swift.max(1, Self.windowBudget / Swift.max(slot.taskTime, 1)))
+        slot.window = Swift.min(Int(target), slot.window * 2)
+    }
+
+    /// The slot's worker died (or broke the protocol) with tasks in flight. Those it had read
+    /// fail with its death: one was running, and it may have run others whose replies it had
+    /// not written yet. Those it had not read go to the next process, a few times at most.
+    private func workerLost(_ slot: inout Slot) {
+        guard let current = slot.worker else { return }
+        let code = reap(current)
+        slot.worker = nil
+        slot.newProcess()
+        let (flights, received) = slot.takeFlights()
+        if isTerminated {
+            for flight in flights { flight.job.complete(.failure(policy.terminated())) }
+            return
+        }
+        let died = policy.workerDied(current.popen.pid, code)
+        if policy.breakOnWorkerDeath {
+            // Broken first, so that whoever the failure wakes finds the pool broken.
+            breakPool(String(describing: died))
+            for flight in flights { flight.job.complete(.failure(died)) }
+            slot.finished = true
+            return
+        }
+        for (offset, flight) in flights.enumerated() {
+            if offset < received || flight.attempts + 1 >= Self.startAttempts {
+                flight.job.complete(.failure(died))
+            } else {
+                slot.retry.append((flight.job, flight.attempts + 1))
             }
         }
     }
@@ -388,7 +573,11 @@ final class PoolEngine: @unchecked Sendable {
 
     /// Asks a worker to exit and waits for it.
     private func stop(_ child: LaunchedChild) {
-        if !isTerminated { try? child.connection.send(ParentMessage.stop) }
+        if !isTerminated {
+            var frame: [UInt8] = []
+            PoolWire.appendStop(to: &frame)
+            try? child.connection.sendFrames(frame)
+        }
         reap(child)
     }
 

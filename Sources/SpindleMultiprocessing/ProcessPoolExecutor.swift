@@ -39,7 +39,7 @@ public final class ProcessPoolExecutor: @unchecked Sendable {
         self.maxWorkers = workers
         let number = Self.counter.wrappingAdd(1, ordering: .relaxed).newValue
         let policy = PoolPolicy(
-            breakOnWorkerDeath: true, finishWorkAtExit: true, namePrefix: "ProcessPoolExecutor-\(number)",
+            breakOnWorkerDeath: true, finishWorkAtExit: true, namePrefix: "ProcessPoolExecutor-\(number)", maxWindow: 1,
             workerDied: { pid, code in
                 let how = code.map { $0 < 0 ? "killed by signal \(-$0)" : "exit status \($0)" } ?? "ended"
                 return FutureError.broken("\(ProcessPoolExecutor.brokenText) (worker \(pid): \(how))")

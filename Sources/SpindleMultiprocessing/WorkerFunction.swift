@@ -1,4 +1,8 @@
 import Glibc
+import SpindleSystem
+
+/// The signatures of the WorkerFunction types met so far.
+private let signatureCache = Locked<[ObjectIdentifier: String]>([:])
 
 /// A function a worker process can run, known by a stable name, with Codable argument and result
 /// types.
@@ -51,7 +55,12 @@ public struct WorkerFunction<Argument: Codable & Sendable, Result: Codable & Sen
 
     /// The argument and result types, as the registry compares them ("Int -> Int").
     public static var signature: String {
-        "\(String(describing: Argument.self)) -> \(String(describing: Result.self))"
+        // Naming a type goes through reflection (microseconds); every task needs the name.
+        let key = ObjectIdentifier(Self.self)
+        if let known = signatureCache.withLock({ $0[key] }) { return known }
+        let signature = "\(String(describing: Argument.self)) -> \(String(describing: Result.self))"
+        signatureCache.withLock { $0[key] = signature }
+        return signature
     }
 
     /// Runs the body in this process, as a plain call.

@@ -91,17 +91,133 @@ enum WorkerMain {
             do { try connection.send(InitializerReport(failure: failed ? outcome : nil)) } catch { exit(0) }
             if failed { exit(1) }
         }
-        var done = 0
+        var loop = PoolWorkerLoop(connection: connection, limit: setup.maxTasks, name: settings.name)
+        loop.run()
+    }
+}
+
+/// A pool worker's working phase: it reads every task that has come, tells the parent how many
+/// it read, runs them in order and writes their replies back together (see PoolWire.swift).
+struct PoolWorkerLoop {
+    let connection: Connection
+    /// The task limit (maxTasksPerChild): the worker exits after that many.
+    let limit: Int?
+    let name: String
+    private var done = 0
+    private var tasks: [PoolWire.IncomingTask] = []
+    private var next = 0
+    private var output: [UInt8] = []
+    private var stopping = false
+    /// The function of the last task, found by its name and signature.
+    private var lastName: [UInt8] = []
+    private var lastSignature: [UInt8] = []
+    private var lastFunction: Resolved = .unknown("")
+
+    enum Resolved {
+        case function(AnyWorkerFunction)
+        case unknown(String)
+        case mismatch(String)
+    }
+
+    /// When replies are waiting this long (ns) behind a running task, they go out before the next.
+    static let replyDelay: Int64 = 1_000_000
+
+    init(connection: Connection, limit: Int?, name: String) {
+        self.connection = connection
+        self.limit = limit
+        self.name = name
+    }
+
+    mutating func run() -> Never {
         while true {
-            let message: ParentMessage
-            do { message = try connection.recv(ParentMessage.self) } catch { exit(0) }
-            guard case .task(let request) = message else { exit(0) }
-            // The acknowledgement: from here on the task counts as started.
-            do { try connection.sendBytes([]) } catch { exit(0) }
-            let outcome = WorkerRegistry.run(request)
-            do { try connection.send(TaskReply(id: request.id, outcome: outcome)) } catch { exit(0) }
-            done += 1
-            if let limit = setup.maxTasks, done >= limit { exit(0) }
+            if next == tasks.count {
+                if stopping {
+                    flush()
+                    exit(0)
+                }
+                read()
+            }
+            var flushed = spindle_monotonic_ns()
+            while next < tasks.count {
+                let task = tasks[next]
+                next += 1
+                PoolWire.appendReply(execute(task), id: task.id, to: &output)
+                done += 1
+                if let limit, done >= limit {
+                    flush()
+                    exit(0)
+                }
+                let now = spindle_monotonic_ns()
+                if now - flushed > Self.replyDelay {
+                    flush()
+                    flushed = now
+                }
+            }
+            // Tasks that came meanwhile are read now, so that their "received" goes out with
+            // these replies, in one write.
+            if !stopping, (try? connection.poll(timeout: 0)) == true {
+                read()
+            } else {
+                flush()
+            }
+        }
+    }
+
+    /// Reads one frame (waiting for it), then every frame already there, and says how many
+    /// tasks came; the replies written so far go in the same write.
+    private mutating func read() {
+        if next == tasks.count {
+            tasks.removeAll(keepingCapacity: true)
+            next = 0
+        }
+        var count = 0
+        repeat {
+            let frame: [UInt8]
+            do { frame = try connection.recvBytes() } catch { exitAfterFlush() }
+            do {
+                guard let task = try PoolWire.readTask(frame) else {
+                    stopping = true
+                    break
+                }
+                tasks.append(task)
+                count += 1
+            } catch {
+                writeToStandardError("\(name): \(error)\n")
+                exit(1)
+            }
+        } while (try? connection.poll(timeout: 0)) == true
+        if count > 0 { PoolWire.appendReceived(count, to: &output) }
+        flush()
+    }
+
+    private mutating func flush() {
+        guard !output.isEmpty else { return }
+        do { try connection.sendFrames(output) } catch { exit(0) }  // the parent went away
+        output.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func exitAfterFlush() -> Never {
+        flush()
+        exit(0)  // the parent went away or closed the connection
+    }
+
+    /// Runs one task.
+    private mutating func execute(_ task: PoolWire.IncomingTask) -> ChunkOutcome {
+        if !task.name.elementsEqual(lastName) || !task.signature.elementsEqual(lastSignature) {
+            lastName = Array(task.name)
+            lastSignature = Array(task.signature)
+            let function = String(decoding: lastName, as: UTF8.self)
+            let signature = String(decoding: lastSignature, as: UTF8.self)
+            if let found = WorkerRegistry.lookup(function), found.invoke != nil {
+                lastFunction = found.signature == signature ? .function(found) : .mismatch(found.signature)
+            } else {
+                lastFunction = .unknown(function)
+            }
+        }
+        switch lastFunction {
+        case .function(let function): return function.invoke!(task.arguments, task.count, nil)
+        case .unknown(let function): return .unknownFunction(function)
+        case .mismatch(let registered): return .signatureMismatch(registered: registered)
         }
     }
 }

@@ -5,10 +5,10 @@
 // Pool worker:          child -> parent  WorkerHello
 //                       parent -> child  PoolWorkerSetup
 //                       child -> parent  InitializerReport (only with an initializer)
-//                       then, repeatedly, parent -> child ParentMessage.task, child -> parent
-//                       an empty frame (the acknowledgement: the task has started) and then
-//                       TaskReply, until ParentMessage.stop, the end of the stream, or the
-//                       task limit (the child exits after its last reply).
+//                       then the working phase (PoolWire.swift): parent -> child tasks,
+//                       many to a write, child -> parent "received" frames and replies, until
+//                       the stop frame, the end of the stream, or the task limit (the child
+//                       exits after its last reply).
 
 /// The environment variables that make a started program a worker.
 enum WorkerEnvironment {
@@ -64,21 +64,9 @@ enum ChunkOutcome: Codable, Sendable {
     case signatureMismatch(registered: String)
 }
 
-/// The answer to a `TaskRequest`.
-struct TaskReply: Codable, Sendable {
-    var id: UInt64
-    var outcome: ChunkOutcome
-}
-
-/// What a parent sends a pool worker.
-enum ParentMessage: Codable, Sendable {
-    case task(TaskRequest)
-    case stop
-}
-
 /// A pool worker's first message: proof that the program called `Multiprocessing.bootstrap`.
 struct WorkerHello: Codable, Sendable {
-    static let expectedMagic = "spindle-multiprocessing-3"
+    static let expectedMagic = "spindle-multiprocessing-4"
     var magic: String
     var pid: Int32
 }

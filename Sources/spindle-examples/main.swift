@@ -6,6 +6,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Spindle
+
+// The multiprocessing example's workers are this program: started as one, it serves its parent
+// and never gets past this line.
+Multiprocessing.bootstrap(registering: MultiprocessingDemo.functions)
 
 /// One runnable example: its name (the Python program's name without ".py") and its body, which
 /// returns the exit status.
@@ -27,6 +32,9 @@ let examples: [Example] = [
         name: "producers_and_customers", summary: "producers and customers sharing a bounded count under a Condition",
         run: ProducersAndCustomers.run),
     Example(name: "queue", summary: "a bounded Queue between threads, taskDone/join, shutdown; Lifo and Priority", run: QueueDemo.run),
+    Example(
+        name: "multiprocessing", summary: "a Pool's map, imap_unordered and apply_async; a Process and a Pipe",
+        run: MultiprocessingDemo.run),
     Example(name: "subprocess", summary: "run, check, a pipeline, a timeout and a missing program", run: SubprocessDemo.run),
     Example(name: "concurrent", summary: "a thread pool's map, submit and as_completed", run: ConcurrentDemo.run),
     Example(name: "envoy", summary: "a pipeline from one string, its history, a connected command", run: EnvoyDemo.run),

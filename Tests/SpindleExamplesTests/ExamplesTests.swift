@@ -7,7 +7,7 @@ import Glibc
 /// The names, in the guide's order.
 let exampleNames = [
     "mthreads", "gui", "localdata", "lock", "deadlock", "reentrant_lock", "producers_and_customers", "queue",
-    "subprocess", "concurrent", "envoy",
+    "multiprocessing", "subprocess", "concurrent", "envoy",
 ]
 let alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -66,7 +66,7 @@ struct ExamplesTests {
             ("mthreads", "Thread-"), ("gui", "done: joined 4 workers"), ("localdata", "Main: x =  ["),
             ("lock", "-------------------- neat"), ("deadlock", "2 children are dead locked"),
             ("reentrant_lock", "-------------------- RLock"), ("producers_and_customers", "produced 40, consumed 40, count: 00"),
-            ("queue", "all 8 jobs done"), ("subprocess", "spawn failed in the parent"),
+            ("queue", "all 8 jobs done"), ("multiprocessing", "Process received: [42, None, 'hello']"), ("subprocess", "spawn failed in the parent"),
             ("concurrent", "as_completed yielded 3 futures"), ("envoy", "connected sed answered: hI there"),
         ]
         for (name, marker) in markers {
@@ -117,6 +117,23 @@ struct ExamplesTests {
         #expect(lines.contains("1099726899285419 is prime: false"), "\(run.summary)")
         #expect(lines.contains("submitted 7, 8, 9: 7; error: 8 is not a prime; error: 9 is not a prime"), "\(run.summary)")
         #expect(lines.last == "as_completed yielded 3 futures", "\(run.summary)")
+    }
+
+    @Test("multiprocessing: a Pool's map, imap_unordered, apply_async and a RemoteError; a Process over a Pipe")
+    func multiprocessingExample() async throws {
+        let run = try await ExampleRunner.run(["multiprocessing"])
+        #expect(run.exited && run.status == 0 && run.stderr.isEmpty, "\(run.summary)")
+        #expect(
+            run.lines == [
+                "[1, 4, 9]",
+                "map(f, range(10)): [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]",
+                "imap_unordered(f, range(10)), sorted: [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]",
+                "apply_async(f, (20,)).get(timeout=1): 400",
+                "100 tasks ran in at most 4 worker processes, none of them this one: true",
+                "apply(refuse, (7,)) raised spindle_examples.MultiprocessingDemo.Refused: 7 refused",
+                "Process received: [42, None, 'hello']",
+                "Process-1 exit code: 0",
+            ], "\(run.summary)")
     }
 
     @Test("envoy: a pipeline's response and history, a connected command, a bad line")

@@ -9,8 +9,10 @@ import Glibc
 #endif
 import Spindle
 
-// Started as a worker process of a section, the program becomes that worker here.
-Multiprocessing.bootstrap(registering: ProcessQueueWorkers.all)
+// Started as a worker process of a section (the multiprocessing section's pools and children, the
+// mpqueue section's producers and consumers), this program serves its parent and never gets past
+// this line.
+Multiprocessing.bootstrap(registering: multiprocessingWorkerFunctions + ProcessQueueWorkers.all)
 
 let sections: [Section] = [
     threadingSection,
@@ -20,6 +22,7 @@ let sections: [Section] = [
     envoySection,
     supervisorSection,
     processQueueSection,
+    multiprocessingSection,
 ]
 
 /// Figures taken in a fresh process (`spindle-bench --probe NAME`, run by the sections themselves).
