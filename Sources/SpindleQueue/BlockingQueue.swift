@@ -120,22 +120,28 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     ///   - timeout: Seconds to wait at most; `nil` waits as long as it takes.
     /// - Throws: `QueueError.shutDown`, `QueueError.full` on timeout, or `CancellationError` (the
     ///   item was not put).
+    @inlinable
     public func put(_ item: Element, timeout: Double? = nil) async throws {
         try QueueError.validate(timeout: timeout)
         lock.lock()
-        let waiter: Waiter
         switch state.pointee.put(item) {
         case .done(let getter):
             lock.unlock()
             getter?.resolve(WaitToken.granted)
-            return
         case .shutDown:
             lock.unlock()
             throw QueueError.shutDown
         case .full:
-            waiter = state.pointee.takeWaiter()
+            let waiter = state.pointee.takeWaiter()
             lock.unlock()
+            try await putSuspending(item, waiter, timeout: timeout)
         }
+    }
+
+    /// The full queue's path of the async `put`: suspend on `waiter` (taken from the spare list
+    /// in the critical section that found the queue full) until there is room.
+    @usableFromInline
+    func putSuspending(_ item: Element, _ waiter: Waiter, timeout: Double?) async throws {
         waiter.prepare(parker: nil, payload: item)
         let token = await suspend(waiter, timeout: timeout, list: .putters)
         switch token {
@@ -209,10 +215,10 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     /// - Returns: The item.
     /// - Throws: `QueueError.shutDown`, `QueueError.empty` on timeout, or `CancellationError`. An
     ///   item handed to a task at the moment it was cancelled goes back to the front of the queue.
+    @inlinable
     public func get(timeout: Double? = nil) async throws -> Element {
         try QueueError.validate(timeout: timeout)
         lock.lock()
-        let waiter: Waiter
         switch state.pointee.get() {
         case .item(let item, let putter):
             lock.unlock()
@@ -222,9 +228,16 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
             lock.unlock()
             throw QueueError.shutDown
         case .empty:
-            waiter = state.pointee.takeWaiter()
+            let waiter = state.pointee.takeWaiter()
             lock.unlock()
+            return try await getSuspending(waiter, timeout: timeout)
         }
+    }
+
+    /// The empty queue's path of the async `get`: suspend on `waiter` (taken from the spare list
+    /// in the critical section that found the queue empty) until an item is handed over.
+    @usableFromInline
+    func getSuspending(_ waiter: Waiter, timeout: Double?) async throws -> Element {
         waiter.prepare(parker: nil)
         let token = await suspend(waiter, timeout: timeout, list: .getters)
         switch token {

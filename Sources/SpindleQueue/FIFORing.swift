@@ -6,9 +6,11 @@
 /// freed.
 @usableFromInline
 final class FIFORing<Element> {
-    @usableFromInline var slots: UnsafeMutableBufferPointer<Element>
-    @usableFromInline var head = 0
-    @usableFromInline var count = 0
+    // Guarded by the owner (the queue's lock); unchecked, so the hot path pays no dynamic
+    // exclusivity check per access.
+    @exclusivity(unchecked) @usableFromInline var slots: UnsafeMutableBufferPointer<Element>
+    @exclusivity(unchecked) @usableFromInline var head = 0
+    @exclusivity(unchecked) @usableFromInline var count = 0
 
     @inlinable init() { slots = UnsafeMutableBufferPointer(start: nil, count: 0) }
 

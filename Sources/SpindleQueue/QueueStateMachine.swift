@@ -108,7 +108,7 @@ struct QueueStateMachine<Order: QueueOrder> {
     }
 
     /// A waiter for a new wait: a spare one, or a new one when there is none.
-    mutating func takeWaiter() -> Waiter {
+    @usableFromInline mutating func takeWaiter() -> Waiter {
         spares.popLast() ?? Waiter()
     }
 

@@ -10,20 +10,21 @@ import Synchronization
 /// over, its owner returns the waiter to the queue's spare list (under the lock), and the next
 /// wait that needs one takes it from there, so a queue that keeps suspending allocates nothing in
 /// steady state. A waiter whose wait had a timer task is never recycled, because that task may
-/// still try to withdraw it after the wait ended.
+/// still try to withdraw it after the wait ended. Its fields are guarded by the queue's lock or
+/// owned by one side at a time (see each), so they skip the dynamic exclusivity check.
 @usableFromInline
 final class QueueWaiter<Element>: @unchecked Sendable {
     /// The futex parker of a blocked thread; `nil` for a task. Set by the owner before the waiter
     /// is queued.
-    var parker: Parker?
+    @exclusivity(unchecked) var parker: Parker?
     /// The continuation of a suspended task; set before the waiter is queued.
-    @usableFromInline var continuation: UnsafeContinuation<UInt32, Never>?
+    @exclusivity(unchecked) @usableFromInline var continuation: UnsafeContinuation<UInt32, Never>?
     /// Set when a timeout or a cancellation wants the waiter out; the first one wins. Reset when
     /// the waiter is reused.
     @usableFromInline let abandonToken = Atomic<UInt32>(0)
     /// The item, guarded by the queue's lock until the waiter is resolved, then owned by the
     /// waiter's owner (the resolution's release/acquire orders the hand-over).
-    @usableFromInline var payload: Element?
+    @exclusivity(unchecked) @usableFromInline var payload: Element?
 
     @usableFromInline init() {}
 
