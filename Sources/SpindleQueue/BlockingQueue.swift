@@ -76,7 +76,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
         switch state.pointee.put(item) {
         case .done(let getter):
             lock.unlock()
-            getter?.resolve(WaitToken.granted)
+            getter?.resume(WaitToken.granted)
         case .shutDown:
             lock.unlock()
             throw .shutDown
@@ -127,7 +127,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
         switch state.pointee.put(item) {
         case .done(let getter):
             lock.unlock()
-            getter?.resolve(WaitToken.granted)
+            getter?.resume(WaitToken.granted)
         case .shutDown:
             lock.unlock()
             throw QueueError.shutDown
@@ -168,7 +168,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
         switch state.pointee.get() {
         case .item(let item, let putter):
             lock.unlock()
-            putter?.resolve(WaitToken.granted)
+            putter?.resume(WaitToken.granted)
             return item
         case .shutDown:
             lock.unlock()
@@ -195,9 +195,12 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
         let token = park(waiter, on: parker, until: deadline, list: .getters)
         switch token {
         case WaitToken.granted:
-            let item = waiter.payload.take().unsafelyUnwrapped
-            locked { $0.recycle(waiter) }
-            return item
+            // Under the lock the resolver wrote it under, so the hand-over is ordered by the lock.
+            return locked { machine in
+                let item = waiter.payload.take().unsafelyUnwrapped
+                machine.recycle(waiter)
+                return item
+            }
         case WaitToken.shutDown: throw .shutDown
         default: throw .empty
         }
@@ -222,7 +225,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
         switch state.pointee.get() {
         case .item(let item, let putter):
             lock.unlock()
-            putter?.resolve(WaitToken.granted)
+            putter?.resume(WaitToken.granted)
             return item
         case .shutDown:
             lock.unlock()
@@ -242,16 +245,19 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
         let token = await suspend(waiter, timeout: timeout, list: .getters)
         switch token {
         case WaitToken.granted:
-            let item = waiter.payload.take().unsafelyUnwrapped
-            if waiter.abandonToken.load(ordering: .acquiring) == WaitToken.cancelled {
-                let reuse = timeout == nil
-                locked { machine in
-                    if reuse { machine.recycle(waiter) }
-                    return machine.putBack(item)
-                }.run()
+            // An item handed over just as the task was cancelled goes back to the queue's front.
+            let cancelled = waiter.abandonToken.load(ordering: .acquiring) == WaitToken.cancelled
+            let reuse = timeout == nil
+            let (item, wake) = locked { machine -> (Element, Machine.Wake) in
+                // Taken under the lock the resolver wrote it under.
+                let item = waiter.payload.take().unsafelyUnwrapped
+                if reuse { machine.recycle(waiter) }
+                return (item, cancelled ? machine.putBack(item) : Machine.Wake())
+            }
+            if cancelled {
+                wake.run()
                 throw CancellationError()
             }
-            if timeout == nil { locked { $0.recycle(waiter) } }
             return item
         case WaitToken.shutDown: throw QueueError.shutDown
         case WaitToken.cancelled: throw CancellationError()
@@ -303,7 +309,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
                 }
                 // A timeout or cancellation that came before the waiter was queued could not withdraw it.
                 let pending = waiter.abandonToken.load(ordering: .acquiring)
-                if pending != 0, locked({ $0.withdraw(waiter, from: list) }) { waiter.resolve(pending) }
+                if pending != 0, let resumption = withdraw(waiter, from: list) { resumption.resume(pending) }
             }
         } onCancel: {
             abandon(waiter, with: WaitToken.cancelled, list: list)
@@ -321,7 +327,13 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     private func abandon(_ waiter: Waiter, with token: UInt32, list: Machine.List) {
         guard waiter.abandonToken.compareExchange(expected: 0, desired: token, ordering: .acquiringAndReleasing).exchanged
         else { return }
-        if locked({ $0.withdraw(waiter, from: list) }) { waiter.resolve(token) }
+        withdraw(waiter, from: list)?.resume(token)
+    }
+
+    /// Removes `waiter` from `list` if it is still there.
+    /// - Returns: How to wake it (read under the lock), or `nil` when it had left the list.
+    private func withdraw(_ waiter: Waiter, from list: Machine.List) -> Resumption? {
+        locked { $0.withdraw(waiter, from: list) ? waiter.resumption : nil }
     }
 
     /// Under the lock: resolves at once when the wait is no longer needed (returning the token),
@@ -334,7 +346,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
             case .item(let item, let putter):
                 lock.unlock()
                 waiter.payload = item
-                putter?.resolve(WaitToken.granted)
+                putter?.resume(WaitToken.granted)
                 return WaitToken.granted
             case .shutDown:
                 lock.unlock()
@@ -347,7 +359,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
             case .done(let getter):
                 waiter.payload = nil
                 lock.unlock()
-                getter?.resolve(WaitToken.granted)
+                getter?.resume(WaitToken.granted)
                 return WaitToken.granted
             case .shutDown:
                 lock.unlock()

@@ -31,26 +31,26 @@ struct QueueStateMachine<Order: QueueOrder> {
     @usableFromInline
     struct Wake {
         /// Resolved with `granted`: a getter handed an item, a putter whose item went in.
-        @usableFromInline var one: Waiter?
+        @usableFromInline var one: Resumption?
         /// Resolved with `shutDown`: getters and putters of a queue that shut down.
-        @usableFromInline var shutOut: [Waiter] = []
+        @usableFromInline var shutOut: [Resumption] = []
         /// Resolved with `granted`: joiners, once no task is unfinished.
-        @usableFromInline var joiners: [Waiter] = []
+        @usableFromInline var joiners: [Resumption] = []
 
-        @inlinable init(one: Waiter? = nil) { self.one = one }
+        @inlinable init(one: Resumption? = nil) { self.one = one }
 
         /// Resolves the waiters; call without holding the lock.
         @inlinable func run() {
-            one?.resolve(WaitToken.granted)
-            for waiter in shutOut { waiter.resolve(WaitToken.shutDown) }
-            for waiter in joiners { waiter.resolve(WaitToken.granted) }
+            one?.resume(WaitToken.granted)
+            for waiter in shutOut { waiter.resume(WaitToken.shutDown) }
+            for waiter in joiners { waiter.resume(WaitToken.granted) }
         }
     }
 
     @usableFromInline
     enum PutOutcome {
         /// The item went in; resolve the getter it was handed to, if any, with `granted`.
-        case done(Waiter?)
+        case done(Resumption?)
         case full
         case shutDown
     }
@@ -62,7 +62,7 @@ struct QueueStateMachine<Order: QueueOrder> {
             let getter = getters.removeFirst()
             unfinished += 1
             getter.payload = item
-            return .done(getter)
+            return .done(getter.resumption)
         }
         if isFull { return .full }
         unfinished += 1
@@ -73,7 +73,7 @@ struct QueueStateMachine<Order: QueueOrder> {
     @usableFromInline
     enum GetOutcome {
         /// The next item; resolve the putter whose item went in behind it, if any, with `granted`.
-        case item(Element, Waiter?)
+        case item(Element, Resumption?)
         case empty
         case shutDown
     }
@@ -86,7 +86,7 @@ struct QueueStateMachine<Order: QueueOrder> {
             let putter = putters.removeFirst()
             buffer.push(putter.payload.take().unsafelyUnwrapped)
             unfinished += 1
-            return .item(item, putter)
+            return .item(item, putter.resumption)
         }
         return isShutdown ? .shutDown : .empty
     }
@@ -125,7 +125,7 @@ struct QueueStateMachine<Order: QueueOrder> {
     mutating func putBack(_ item: Element) -> Wake {
         if let getter = getters.popFirst() {
             getter.payload = item
-            return Wake(one: getter)
+            return Wake(one: getter.resumption)
         }
         buffer.pushBack(item)
         return Wake()
@@ -140,7 +140,7 @@ struct QueueStateMachine<Order: QueueOrder> {
 
     mutating func releaseJoiners() -> Wake {
         var wake = Wake()
-        wake.joiners = Array(joiners)
+        wake.joiners = joiners.map(\.resumption)
         joiners.removeAll()
         return wake
     }
@@ -156,7 +156,7 @@ struct QueueStateMachine<Order: QueueOrder> {
             unfinished -= Swift.min(unfinished, removed.count)
         }
         var wake = unfinished == 0 ? releaseJoiners() : Wake()
-        wake.shutOut = Array(getters) + Array(putters)
+        wake.shutOut = getters.map(\.resumption) + putters.map(\.resumption)
         getters.removeAll()
         putters.removeAll()
         return (removed, wake)

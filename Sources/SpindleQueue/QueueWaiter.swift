@@ -39,11 +39,21 @@ final class QueueWaiter<Element>: @unchecked Sendable {
         abandonToken.store(0, ordering: .relaxed)
     }
 
-    /// Wakes the waiter with `token`. Called once, after the waiter left its list; the waiter may
-    /// be reused by its owner as soon as this hands the token over, so nothing here touches the
-    /// waiter after that.
+    /// What wakes the waiter, read under the queue's lock when the waiter leaves its list, so
+    /// that nothing touches the waiter itself once the lock is released (its owner may reuse it
+    /// as soon as it is woken).
+    @usableFromInline var resumption: Resumption { Resumption(parker: parker, continuation: continuation) }
+}
+
+/// The wake-up of one waiter that left its list: its thread's parker or its task's continuation.
+@usableFromInline
+struct Resumption: @unchecked Sendable {
+    let parker: Parker?
+    let continuation: UnsafeContinuation<UInt32, Never>?
+
+    /// Wakes the waiter with `token`; call once, without holding the queue's lock.
     /// - Parameter token: The outcome.
-    @usableFromInline func resolve(_ token: UInt32) {
+    @usableFromInline func resume(_ token: UInt32) {
         if let parker {
             parker.unpark(token)
         } else {
