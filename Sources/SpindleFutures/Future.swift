@@ -8,17 +8,29 @@ import Synchronization
 public final class Future<Value: Sendable>: @unchecked Sendable, Hashable, CustomStringConvertible {
     // Every phase change is one atomic operation on `state` (see `FutureState`); completing a
     // future that nobody listens to takes no lock, and `result()` on a done future reads
-    // `outcome` after an acquiring load of the state, without a lock.
+    // the value after an acquiring load of the state, without a lock.
 
     /// The phase and the listener lock (`FutureState`).
     @usableFromInline let state = Atomic<UInt32>(FutureState.pending)
-    /// Written once, by the completer that moved the phase to `completing`; read only after the
-    /// phase `finished` was loaded with acquiring order.
-    @usableFromInline var outcome: Result<Value, any Error>?
+    //
+    // The value is kept in raw words rather than in a `Value?` or a `Result<Value, Error>`: the
+    // deinit of a generic class is never specialised, and destroying an optional or a result of
+    // `Value` there looks up that type's generic metadata each time (callgrind: ~330
+    // instructions of the ~2,800 per task, for each of the two); raw words are destroyed with
+    // `Value`'s own witnesses, which need no lookup. The fields' exclusivity is the state word's
+    // protocol (one writer before `finished` is published), not a dynamic check.
+
+    /// The value's bytes when it fits in three words (`valueIsInline`), else the address of a
+    /// heap copy in the first word. Written once, by the completer that moved the phase to
+    /// `completing`, when the work succeeded; read only after the phase `finished` was loaded
+    /// with acquiring order.
+    @exclusivity(unchecked) @usableFromInline var valueWords: (UInt, UInt, UInt) = (0, 0, 0)
+    /// The error the work threw, instead of a value; written and read as `valueWords`.
+    @exclusivity(unchecked) @usableFromInline var storedError: (any Error)?
     /// The work an executor runs; taken by the one worker that runs it.
-    @usableFromInline var work: (@Sendable () throws -> Value)?
+    @exclusivity(unchecked) @usableFromInline var work: (@Sendable () throws -> Value)?
     /// Guarded by the state's `locked` bit.
-    var listeners = FutureListeners()
+    @exclusivity(unchecked) var listeners = FutureListeners()
 
     /// Creates a pending future, for code that implements an executor.
     public init() {}
@@ -94,20 +106,24 @@ public final class Future<Value: Sendable>: @unchecked Sendable, Hashable, Custo
     /// - Parameter value: The result.
     /// - Throws: `FutureError.invalidState` when the future is already done.
     public func setResult(_ value: Value) throws(FutureError) {
-        try complete(.success(value))
+        try claim()
+        storeValue(value)
+        publish()
     }
 
     /// Completes the future with an error (for executors).
     /// - Parameter error: The error the work threw.
     /// - Throws: `FutureError.invalidState` when the future is already done.
     public func setException(_ error: any Error) throws(FutureError) {
-        try complete(.failure(error))
+        try claim()
+        storedError = error
+        publish()
     }
 
-    /// Claims the future (pending or running to completing), stores the outcome, and publishes
-    /// it (completing to finished); notifies the listeners if any was ever added.
+    /// Claims the future for its completer: pending or running to completing.
+    /// - Throws: `FutureError.invalidState` when it is done or being completed.
     @inlinable
-    func complete(_ outcome: Result<Value, any Error>) throws(FutureError) {
+    func claim() throws(FutureError) {
         var current = state.load(ordering: .relaxed)
         while true {
             let phase = FutureState.phase(current)
@@ -120,7 +136,12 @@ public final class Future<Value: Sendable>: @unchecked Sendable, Hashable, Custo
             if exchanged { break }
             current = original
         }
-        self.outcome = outcome
+    }
+
+    /// Publishes the stored outcome (completing to finished); notifies the listeners if any was
+    /// ever added.
+    @inlinable
+    func publish() {
         // Only the phase bits change; listeners may set their bits meanwhile.
         let previous = state.wrappingAdd(FutureState.finished - FutureState.completing, ordering: .acquiringAndReleasing).oldValue
         if previous & FutureState.listened != 0 { notifyListeners() }
@@ -145,10 +166,66 @@ public final class Future<Value: Sendable>: @unchecked Sendable, Hashable, Custo
         }
         let body = work!
         work = nil
-        let outcome: Result<Value, any Error>
-        do { outcome = .success(try body()) } catch { outcome = .failure(error) }
-        beforeCompletion()
-        try? complete(outcome)
+        do {
+            let value = try body()
+            beforeCompletion()
+            if (try? claim()) != nil {
+                storeValue(value)
+                publish()
+            }
+        } catch {
+            beforeCompletion()
+            if (try? claim()) != nil {
+                storedError = error
+                publish()
+            }
+        }
+    }
+
+    // MARK: - The value's storage
+
+    /// Whether a value is kept in `valueWords` itself rather than in a heap copy.
+    @inlinable
+    static var valueIsInline: Bool {
+        MemoryLayout<Value>.size <= MemoryLayout<(UInt, UInt, UInt)>.size
+            && MemoryLayout<Value>.alignment <= MemoryLayout<UInt>.alignment
+    }
+
+    /// Stores the value (once, by the completer).
+    @inlinable
+    func storeValue(_ value: Value) {
+        if Self.valueIsInline {
+            withUnsafeMutableBytes(of: &valueWords) { _ = $0.baseAddress!.initializeMemory(as: Value.self, to: value) }
+        } else {
+            let copy = UnsafeMutablePointer<Value>.allocate(capacity: 1)
+            copy.initialize(to: value)
+            valueWords.0 = UInt(bitPattern: copy)
+        }
+    }
+
+    /// A copy of the stored value.
+    @inlinable
+    func loadValue() -> Value {
+        if Self.valueIsInline {
+            // Read through a copy of the words (a read, not an inout access: many threads may
+            // read at once).
+            return Swift.withUnsafeBytes(of: valueWords) { $0.load(as: Value.self) }
+        }
+        return UnsafeMutablePointer<Value>(bitPattern: valueWords.0).unsafelyUnwrapped.pointee
+    }
+
+    deinit {
+        let phase = FutureState.phase(state.load(ordering: .acquiring))
+        guard phase == FutureState.finished, storedError == nil else { return }
+        if Self.valueIsInline {
+            withUnsafeMutableBytes(of: &valueWords) {
+                _ = $0.baseAddress!.assumingMemoryBound(to: Value.self).deinitialize(count: 1)
+            }
+        } else {
+            let copy = UnsafeMutablePointer<Value>(bitPattern: valueWords.0).unsafelyUnwrapped
+            copy.deinitialize(count: 1)
+            copy.deallocate()
+        }
     }
 
     // MARK: - Listeners
@@ -239,7 +316,8 @@ public final class Future<Value: Sendable>: @unchecked Sendable, Hashable, Custo
         guard FutureState.phase(state.load(ordering: .acquiring)) == FutureState.finished else {
             throw FutureError.cancelled
         }
-        return try outcome!.get()
+        if let storedError { throw storedError }
+        return loadValue()
     }
 
     /// Waits for the result.
@@ -262,8 +340,7 @@ public final class Future<Value: Sendable>: @unchecked Sendable, Hashable, Custo
         guard FutureState.phase(state.load(ordering: .acquiring)) == FutureState.finished else {
             throw FutureError.cancelled
         }
-        if case .failure(let error) = outcome { return error }
-        return nil
+        return storedError
     }
 
     /// The work's value, for async code: the task suspends (no thread blocks) until it is ready.

@@ -133,7 +133,10 @@ final class PoolCore: @unchecked Sendable {
     let maxWorkers: Int
     let prefix: String
     let initializer: (@Sendable () throws -> Void)?
-    let state = Locked(PoolState())
+    /// The futex mutex that guards `poolState` (the module's own, rather than a `Locked`, so that
+    /// the critical sections are specialised and inlined here).
+    private let lockWord = allocateFutexWord(0)
+    @exclusivity(unchecked) private var poolState = PoolState()
     /// The queue's length, for searching workers to watch without the lock.
     private let queued = Atomic<Int>(0)
     /// Set by `shutdown`, for searching workers to watch.
@@ -147,12 +150,22 @@ final class PoolCore: @unchecked Sendable {
         self.initializer = initializer
     }
 
-    var workerCount: Int { state.withLock { $0.threads.count } }
+    deinit { deallocateFutexWord(lockWord) }
+
+    /// Runs `body` on the state with the mutex held.
+    @inline(__always)
+    private func withState<Result>(_ body: (inout PoolState) -> Result) -> Result {
+        futexMutexLock(lockWord)
+        defer { futexMutexUnlock(lockWord) }
+        return body(&poolState)
+    }
+
+    var workerCount: Int { withState { $0.threads.count } }
 
     @usableFromInline
     func enqueue(_ job: PoolJob) throws(FutureError) {
         let full = self.full.load(ordering: .relaxed)
-        let action = state.withLock { state -> PoolState.Submit in
+        let action = withState { state -> PoolState.Submit in
             let action = state.submit(job)
             if case .wake = action {
                 queued.store(state.jobs.count, ordering: .relaxed)
@@ -188,7 +201,7 @@ final class PoolCore: @unchecked Sendable {
     /// Counts the worker idle (Python releases the idle semaphore after each item).
     private func markIdle() {
         if full.load(ordering: .relaxed) { return }
-        state.withLock { $0.idle += 1 }
+        withState { $0.idle += 1 }
     }
 
     private func workerLoop() {
@@ -203,11 +216,13 @@ final class PoolCore: @unchecked Sendable {
         var isSearching = false
         while true {
             let parker = Parker.forCurrentThread()
-            let next = state.withLock { state -> PoolState.Next in
-                let next = state.next(isSearching: &isSearching, parker: parker)
+            let (next, searching) = withState { state -> (PoolState.Next, Bool) in
+                var searching = isSearching
+                let next = state.next(isSearching: &searching, parker: parker)
                 if case .run = next { queued.store(state.jobs.count, ordering: .relaxed) }
-                return next
+                return (next, searching)
             }
+            isSearching = searching
             switch next {
             case .run(let job, let wake):
                 wake?.unpark(WaitToken.granted)
@@ -237,7 +252,7 @@ final class PoolCore: @unchecked Sendable {
 
     private func initializerFailed(_ error: any Error) {
         let reason = "A thread initializer failed, the thread pool is not usable anymore (\(error))"
-        let jobs = state.withLock { state in
+        let jobs = withState { state in
             let jobs = state.breakPool(reason)
             queued.store(0, ordering: .relaxed)
             return jobs
@@ -246,7 +261,7 @@ final class PoolCore: @unchecked Sendable {
     }
 
     func shutdown(wait: Bool, cancelFutures: Bool) {
-        let (jobs, sleepers, threads) = state.withLock { state in
+        let (jobs, sleepers, threads) = withState { state in
             let (jobs, sleepers) = state.stop(takingJobs: cancelFutures)
             stopping.store(true, ordering: .relaxed)
             queued.store(state.jobs.count, ordering: .relaxed)
