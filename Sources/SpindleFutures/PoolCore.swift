@@ -52,7 +52,8 @@ struct PoolState {
         if let broken { return .fail(.broken(broken)) }
         if shutdown { return .fail(.shutDown) }
         jobs.append(job)
-        guard searching == 0, let parker = sleepers.popLast() else { return .wake(nil) }
+        guard searching == 0, !sleepers.isEmpty else { return .wake(nil) }
+        let parker = sleepers.removeLast()
         searching += 1  // the woken worker searches
         return .wake(parker)
     }
@@ -71,16 +72,16 @@ struct PoolState {
     /// What a worker does next.
     /// - Parameters:
     ///   - isSearching: Whether the worker is counted as searching; updated.
-    ///   - parker: The worker's parker, queued if it is to park.
+    ///   - parker: The worker's parker, reset and queued if it is to park.
     mutating func next(isSearching: inout Bool, parker: Parker) -> Next {
         if let job = jobs.popFirst() {
             var wake: Parker?
             if isSearching {
                 isSearching = false
                 searching -= 1
-                if searching == 0, !jobs.isEmpty, let parker = sleepers.popLast() {
+                if searching == 0, !jobs.isEmpty, !sleepers.isEmpty {
                     searching += 1
-                    wake = parker
+                    wake = sleepers.removeLast()
                 }
             }
             return .run(job, wake: wake)
@@ -101,6 +102,7 @@ struct PoolState {
             isSearching = false
             searching -= 1
         }
+        parker.reset()
         sleepers.append(parker)
         return .park
     }
@@ -214,8 +216,8 @@ final class PoolCore: @unchecked Sendable {
             }
         }
         var isSearching = false
+        let parker = Parker.forCurrentThread()
         while true {
-            let parker = Parker.forCurrentThread()
             let (next, searching) = withState { state -> (PoolState.Next, Bool) in
                 var searching = isSearching
                 let next = state.next(isSearching: &searching, parker: parker)
