@@ -1,4 +1,3 @@
-import DequeModule
 import SpindleSystem
 import Synchronization
 
@@ -7,82 +6,99 @@ import Synchronization
 /// Wait for it from a thread with `result(timeout:)`, or from a task with `await future.value`;
 /// `cancel()` stops it if it has not started; done callbacks run when it finishes.
 public final class Future<Value: Sendable>: @unchecked Sendable, Hashable, CustomStringConvertible {
-    enum Phase {
-        case pending, running, cancelled, cancelledAndNotified, finished
-    }
+    // Every phase change is one atomic operation on `state` (see `FutureState`); completing a
+    // future that nobody listens to takes no lock, and `result()` on a done future reads
+    // the value after an acquiring load of the state, without a lock.
 
-    struct State {
-        var phase = Phase.pending
-        var outcome: Result<Value, any Error>?
-        var waiters = Deque<Waiter<Void>>()
-        var callbacks: [@Sendable (Future<Value>) -> Void] = []
-        /// Internal observers (of `Futures.wait` and `asCompleted`), removable by id.
-        var observers: [(id: UInt64, notify: @Sendable () -> Void)] = []
-    }
+    /// The phase and the listener lock (`FutureState`).
+    @usableFromInline let state = Atomic<UInt32>(FutureState.pending)
+    //
+    // The value is kept in raw words rather than in a `Value?` or a `Result<Value, Error>`: the
+    // deinit of a generic class is never specialised, and destroying an optional or a result of
+    // `Value` there looks up that type's generic metadata each time (callgrind: ~330
+    // instructions of the ~2,800 per task, for each of the two); raw words are destroyed with
+    // `Value`'s own witnesses, which need no lookup. The fields' exclusivity is the state word's
+    // protocol (one writer before `finished` is published), not a dynamic check.
 
-    let state = Locked(State())
-    /// Set once the future is done, for a lock-free check.
-    private let isDone = Atomic<Bool>(false)
+    /// The value's bytes when it fits in three words (`valueIsInline`), else the address of a
+    /// heap copy in the first word. Written once, by the completer that moved the phase to
+    /// `completing`, when the work succeeded; read only after the phase `finished` was loaded
+    /// with acquiring order.
+    @exclusivity(unchecked) @usableFromInline var valueWords: (UInt, UInt, UInt) = (0, 0, 0)
+    /// The error the work threw, instead of a value; written and read as `valueWords`.
+    @exclusivity(unchecked) @usableFromInline var storedError: (any Error)?
     /// The work an executor runs; taken by the one worker that runs it.
-    private var work: (@Sendable () throws -> Value)?
+    @exclusivity(unchecked) @usableFromInline var work: (@Sendable () throws -> Value)?
+    /// Guarded by the state's `locked` bit.
+    @exclusivity(unchecked) var listeners = FutureListeners()
 
     /// Creates a pending future, for code that implements an executor.
     public init() {}
 
-    /// Creates a pending future that `run()` completes by calling `work`.
-    init(work: @escaping @Sendable () throws -> Value) { self.work = work }
+    /// Creates a pending future that `runWork` completes by calling `work`.
+    @usableFromInline init(work: @escaping @Sendable () throws -> Value) { self.work = work }
 
     // MARK: - State
 
     /// Whether the future was cancelled.
     public var cancelled: Bool {
-        state.withLock { $0.phase == .cancelled || $0.phase == .cancelledAndNotified }
+        let phase = FutureState.phase(state.load(ordering: .acquiring))
+        return phase == FutureState.cancelled || phase == FutureState.cancelledAndNotified
     }
 
     /// Whether the work is running now.
-    public var running: Bool { state.withLock { $0.phase == .running } }
+    public var running: Bool {
+        let phase = FutureState.phase(state.load(ordering: .acquiring))
+        return phase == FutureState.running || phase == FutureState.completing
+    }
 
     /// Whether the future finished or was cancelled.
-    public var done: Bool { isDone.load(ordering: .acquiring) }
+    @inlinable
+    public var done: Bool { FutureState.isDone(state.load(ordering: .acquiring)) }
 
     public var description: String {
-        let phase = state.withLock { $0.phase }
-        return "<Future \(ObjectIdentifier(self)) state=\(phase)>"
+        "<Future \(ObjectIdentifier(self)) state=\(FutureState.name(state.load(ordering: .acquiring)))>"
     }
 
     /// Cancels the future unless it is running or done.
     /// - Returns: Whether the future is cancelled now.
     @discardableResult
     public func cancel() -> Bool {
-        let outcome = state.withLock { state -> Completion? in
-            switch state.phase {
-            case .running, .finished: return nil
-            case .cancelled, .cancelledAndNotified: return Completion()
-            case .pending:
-                state.phase = .cancelled
-                return takeCompletion(&state)
+        var current = state.load(ordering: .relaxed)
+        while true {
+            switch FutureState.phase(current) {
+            case FutureState.pending: break
+            case FutureState.cancelled, FutureState.cancelledAndNotified: return true
+            default: return false
             }
+            let (exchanged, original) = state.compareExchange(
+                expected: current, desired: current & ~FutureState.phaseMask | FutureState.cancelled,
+                ordering: .acquiringAndReleasing)
+            if exchanged {
+                if original & FutureState.listened != 0 { notifyListeners() }
+                return true
+            }
+            current = original
         }
-        guard let outcome else { return false }
-        finish(outcome)
-        return true
     }
 
     /// Marks the future running, or learns that it was cancelled (for executors, before running
     /// the work).
     /// - Returns: `true` when the work should run, `false` when the future was cancelled.
+    @inlinable
     public func setRunningOrNotifyCancel() -> Bool {
-        state.withLock { state in
-            switch state.phase {
-            case .pending:
-                state.phase = .running
-                return true
-            case .cancelled:
-                state.phase = .cancelledAndNotified
-                return false
-            default:
-                return false
+        var current = state.load(ordering: .relaxed)
+        while true {
+            let next: UInt32
+            switch FutureState.phase(current) {
+            case FutureState.pending: next = FutureState.running
+            case FutureState.cancelled: next = FutureState.cancelledAndNotified
+            default: return false
             }
+            let (exchanged, original) = state.compareExchange(
+                expected: current, desired: current & ~FutureState.phaseMask | next, ordering: .acquiringAndReleasing)
+            if exchanged { return next == FutureState.running }
+            current = original
         }
     }
 
@@ -90,93 +106,184 @@ public final class Future<Value: Sendable>: @unchecked Sendable, Hashable, Custo
     /// - Parameter value: The result.
     /// - Throws: `FutureError.invalidState` when the future is already done.
     public func setResult(_ value: Value) throws(FutureError) {
-        try complete(.success(value))
+        try claim()
+        storeValue(value)
+        publish()
     }
 
     /// Completes the future with an error (for executors).
     /// - Parameter error: The error the work threw.
     /// - Throws: `FutureError.invalidState` when the future is already done.
     public func setException(_ error: any Error) throws(FutureError) {
-        try complete(.failure(error))
+        try claim()
+        storedError = error
+        publish()
     }
 
-    private func complete(_ outcome: Result<Value, any Error>) throws(FutureError) {
-        let completion = try state.withLock { (state: inout State) throws(FutureError) -> Completion in
-            switch state.phase {
-            case .cancelled, .cancelledAndNotified, .finished:
-                throw FutureError.invalidState("<Future \(ObjectIdentifier(self)) state=\(state.phase)> is already done")
-            case .pending, .running:
-                state.phase = .finished
-                state.outcome = outcome
-                return takeCompletion(&state)
+    /// Claims the future for its completer: pending or running to completing.
+    /// - Throws: `FutureError.invalidState` when it is done or being completed.
+    @inlinable
+    func claim() throws(FutureError) {
+        var current = state.load(ordering: .relaxed)
+        while true {
+            let phase = FutureState.phase(current)
+            guard phase == FutureState.pending || phase == FutureState.running else {
+                throw alreadyDone(current)
             }
+            let (exchanged, original) = state.compareExchange(
+                expected: current, desired: current & ~FutureState.phaseMask | FutureState.completing,
+                ordering: .acquiring)
+            if exchanged { break }
+            current = original
         }
-        finish(completion)
     }
 
-    /// Runs the work the future was made with, if it was not cancelled.
+    /// Publishes the stored outcome (completing to finished); notifies the listeners if any was
+    /// ever added.
+    @inlinable
+    func publish() {
+        // Only the phase bits change; listeners may set their bits meanwhile.
+        let previous = state.wrappingAdd(FutureState.finished - FutureState.completing, ordering: .acquiringAndReleasing).oldValue
+        if previous & FutureState.listened != 0 { notifyListeners() }
+    }
+
+    @usableFromInline
+    func alreadyDone(_ word: UInt32) -> FutureError {
+        let name = FutureState.phase(word) == FutureState.completing ? "finished" : FutureState.name(word)
+        return FutureError.invalidState("<Future \(ObjectIdentifier(self)) state=\(name)> is already done")
+    }
+
+    /// Runs the work the future was made with, if it was not cancelled (for the executor's
+    /// worker; inlinable so that the submitting code's specialisation runs it).
     /// - Parameter beforeCompletion: Called once the work is over and before the result is
     ///   published (a pool marks its worker idle here, so the next submission can reuse it).
-    func run(beforeCompletion: () -> Void) {
+    @inlinable
+    func runWork(beforeCompletion: () -> Void) {
         guard setRunningOrNotifyCancel() else {
+            work = nil
             beforeCompletion()
             return
         }
         let body = work!
         work = nil
-        let outcome: Result<Value, any Error>
-        do { outcome = .success(try body()) } catch { outcome = .failure(error) }
-        beforeCompletion()
-        try? complete(outcome)
-    }
-
-    // MARK: - Completion
-
-    struct Completion {
-        var waiters: Deque<Waiter<Void>> = []
-        var callbacks: [@Sendable (Future<Value>) -> Void] = []
-        var observers: [@Sendable () -> Void] = []
-    }
-
-    private func takeCompletion(_ state: inout State) -> Completion {
-        isDone.store(true, ordering: .releasing)
-        defer {
-            state.waiters.removeAll()
-            state.callbacks.removeAll()
-            state.observers.removeAll()
+        do {
+            let value = try body()
+            beforeCompletion()
+            if (try? claim()) != nil {
+                storeValue(value)
+                publish()
+            }
+        } catch {
+            beforeCompletion()
+            if (try? claim()) != nil {
+                storedError = error
+                publish()
+            }
         }
-        return Completion(waiters: state.waiters, callbacks: state.callbacks, observers: state.observers.map(\.notify))
     }
 
-    private func finish(_ completion: Completion) {
-        for waiter in completion.waiters { waiter.resolve(WaitToken.granted) }
-        for observer in completion.observers { observer() }
-        for callback in completion.callbacks { callback(self) }
+    // MARK: - The value's storage
+
+    /// Whether a value is kept in `valueWords` itself rather than in a heap copy.
+    @inlinable
+    static var valueIsInline: Bool {
+        MemoryLayout<Value>.size <= MemoryLayout<(UInt, UInt, UInt)>.size
+            && MemoryLayout<Value>.alignment <= MemoryLayout<UInt>.alignment
+    }
+
+    /// Stores the value (once, by the completer).
+    @inlinable
+    func storeValue(_ value: Value) {
+        if Self.valueIsInline {
+            withUnsafeMutableBytes(of: &valueWords) { _ = $0.baseAddress!.initializeMemory(as: Value.self, to: value) }
+        } else {
+            let copy = UnsafeMutablePointer<Value>.allocate(capacity: 1)
+            copy.initialize(to: value)
+            valueWords.0 = UInt(bitPattern: copy)
+        }
+    }
+
+    /// A copy of the stored value.
+    @inlinable
+    func loadValue() -> Value {
+        if Self.valueIsInline {
+            // Read through a copy of the words (a read, not an inout access: many threads may
+            // read at once).
+            return Swift.withUnsafeBytes(of: valueWords) { $0.load(as: Value.self) }
+        }
+        return UnsafeMutablePointer<Value>(bitPattern: valueWords.0).unsafelyUnwrapped.pointee
+    }
+
+    deinit {
+        let phase = FutureState.phase(state.load(ordering: .acquiring))
+        guard phase == FutureState.finished, storedError == nil else { return }
+        if Self.valueIsInline {
+            withUnsafeMutableBytes(of: &valueWords) {
+                _ = $0.baseAddress!.assumingMemoryBound(to: Value.self).deinitialize(count: 1)
+            }
+        } else {
+            let copy = UnsafeMutablePointer<Value>(bitPattern: valueWords.0).unsafelyUnwrapped
+            copy.deinitialize(count: 1)
+            copy.deallocate()
+        }
+    }
+
+    // MARK: - Listeners
+
+    /// Takes every listener and tells them; called once the future is done.
+    @usableFromInline
+    func notifyListeners() {
+        FutureListenerLock.lock(state)
+        let taken = listeners
+        listeners = FutureListeners()
+        FutureListenerLock.unlock(state)
+        taken.notify(self)
     }
 
     /// Adds a callback run with the future when it is done: at once, on this thread, if it already
     /// is; otherwise on the thread that completes or cancels it. Callbacks run in the order added.
     /// - Parameter callback: The callback.
     public func addDoneCallback(_ callback: @escaping @Sendable (Future<Value>) -> Void) {
-        let added = state.withLock { state -> Bool in
-            guard !isDone.load(ordering: .relaxed) else { return false }
-            state.callbacks.append(callback)
-            return true
+        let erased: @Sendable (AnyObject) -> Void = { callback(unsafeDowncast($0, to: Future<Value>.self)) }
+        if FutureListenerLock.lockIfNotDone(state) {
+            listeners.callbacks.append(erased)
+            FutureListenerLock.unlock(state)
+        } else {
+            callback(self)
         }
-        if !added { callback(self) }
     }
 
     /// Registers an internal observer; returns `false` (and registers nothing) if already done.
     func addObserver(id: UInt64, _ notify: @escaping @Sendable () -> Void) -> Bool {
-        state.withLock { state in
-            guard !isDone.load(ordering: .relaxed) else { return false }
-            state.observers.append((id, notify))
-            return true
-        }
+        guard FutureListenerLock.lockIfNotDone(state) else { return false }
+        listeners.observers.append((id, notify))
+        FutureListenerLock.unlock(state)
+        return true
     }
 
     func removeObserver(id: UInt64) {
-        state.withLock { $0.observers.removeAll { $0.id == id } }
+        FutureListenerLock.lock(state)
+        listeners.observers.removeAll { $0.id == id }
+        FutureListenerLock.unlock(state)
+    }
+
+    /// Queues `sleeper` unless the future is done.
+    /// - Returns: Whether it was queued.
+    private func register(_ sleeper: FutureSleeper) -> Bool {
+        guard FutureListenerLock.lockIfNotDone(state) else { return false }
+        listeners.sleepers.append(sleeper)
+        FutureListenerLock.unlock(state)
+        return true
+    }
+
+    /// Removes `sleeper` if it is still queued.
+    /// - Returns: Whether it was (and so will not be woken).
+    private func withdraw(_ sleeper: FutureSleeper) -> Bool {
+        FutureListenerLock.lock(state)
+        defer { FutureListenerLock.unlock(state) }
+        guard let index = listeners.sleepers.firstIndex(where: { $0.isSame(as: sleeper) }) else { return false }
+        listeners.sleepers.remove(at: index)
+        return true
     }
 
     // MARK: - Waiting
@@ -184,34 +291,33 @@ public final class Future<Value: Sendable>: @unchecked Sendable, Hashable, Custo
     /// Blocks until the future is done or the timeout expires.
     /// - Parameter timeout: Seconds to wait at most; `nil` waits as long as it takes.
     /// - Returns: Whether the future is done.
-    @discardableResult
+    @inlinable @discardableResult
     public func waitDone(timeout: Double? = nil) -> Bool {
         if done { return true }
-        let token = parkThread(
-            Waiter<Void>(thread: ()), until: .after(seconds: timeout.map { max(0, $0) }),
-            register: register, withdraw: withdraw)
-        return token == WaitToken.granted
+        return waitUntilDone(timeout: timeout)
     }
 
-    private func register(_ waiter: Waiter<Void>) -> UInt32? {
-        state.withLock { state in
-            if isDone.load(ordering: .relaxed) { return WaitToken.granted }
-            state.waiters.append(waiter)
-            return nil
-        }
-    }
-
-    private func withdraw(_ waiter: Waiter<Void>) -> Bool {
-        state.withLock { $0.waiters.remove(waiter) }
+    /// The blocking part of `waitDone`: the thread's own parker is queued (nothing is allocated
+    /// but the list's slot).
+    @usableFromInline
+    func waitUntilDone(timeout: Double?) -> Bool {
+        let parker = Parker.forCurrentThread()
+        let sleeper = FutureSleeper.thread(parker)
+        guard register(sleeper) else { return true }
+        if parker.park(until: .after(seconds: timeout.map { max(0, $0) })) != 0 { return true }
+        if withdraw(sleeper) { return false }
+        _ = parker.awaitToken()  // woken just as the deadline passed
+        return true
     }
 
     /// The outcome of a done future.
-    private func outcome() throws -> Value {
-        let (phase, outcome) = state.withLock { ($0.phase, $0.outcome) }
-        switch phase {
-        case .finished: return try outcome!.get()
-        default: throw FutureError.cancelled
+    @inlinable
+    func doneOutcome() throws -> Value {
+        guard FutureState.phase(state.load(ordering: .acquiring)) == FutureState.finished else {
+            throw FutureError.cancelled
         }
+        if let storedError { throw storedError }
+        return loadValue()
     }
 
     /// Waits for the result.
@@ -219,9 +325,10 @@ public final class Future<Value: Sendable>: @unchecked Sendable, Hashable, Custo
     /// - Returns: The work's value.
     /// - Throws: The error the work threw; `FutureError.cancelled` if the future was cancelled;
     ///   `FutureError.timedOut` if it was not done in time (it keeps running).
+    @inlinable
     public func result(timeout: Double? = nil) throws -> Value {
         guard waitDone(timeout: timeout) else { throw FutureError.timedOut }
-        return try outcome()
+        return try doneOutcome()
     }
 
     /// Waits for the future and returns the error its work threw, if any.
@@ -230,10 +337,10 @@ public final class Future<Value: Sendable>: @unchecked Sendable, Hashable, Custo
     /// - Throws: `FutureError.cancelled` or `FutureError.timedOut`.
     public func exception(timeout: Double? = nil) throws(FutureError) -> (any Error)? {
         guard waitDone(timeout: timeout) else { throw FutureError.timedOut }
-        let (phase, outcome) = state.withLock { ($0.phase, $0.outcome) }
-        guard phase == .finished else { throw FutureError.cancelled }
-        if case .failure(let error) = outcome { return error }
-        return nil
+        guard FutureState.phase(state.load(ordering: .acquiring)) == FutureState.finished else {
+            throw FutureError.cancelled
+        }
+        return storedError
     }
 
     /// The work's value, for async code: the task suspends (no thread blocks) until it is ready.
@@ -249,12 +356,13 @@ public final class Future<Value: Sendable>: @unchecked Sendable, Hashable, Custo
     public func value(timeout: Double?) async throws -> Value {
         if !done {
             let token = await suspendTask(
-                Waiter<Void>(task: ()), timeout: timeout.map { max(0, $0) }, register: register,
-                withdraw: { [self] in withdraw($0) })
+                Waiter<Void>(task: ()), timeout: timeout.map { max(0, $0) },
+                register: { register(.task($0)) ? nil : WaitToken.granted },
+                withdraw: { [self] in withdraw(.task($0)) })
             if token == WaitToken.cancelled { throw CancellationError() }
             if token == WaitToken.timedOut { throw FutureError.timedOut }
         }
-        return try outcome()
+        return try doneOutcome()
     }
 
     // MARK: - Hashable
@@ -263,14 +371,15 @@ public final class Future<Value: Sendable>: @unchecked Sendable, Hashable, Custo
     public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 }
 
-/// A future whose work an executor can run without knowing its value type.
+/// A future whose work an executor can cancel or fail without knowing its value type.
+@usableFromInline
 protocol RunnableFuture: AnyObject, Sendable {
-    func run(beforeCompletion: () -> Void)
     @discardableResult func cancel() -> Bool
     func fail(_ error: any Error)
 }
 
 extension Future: RunnableFuture {
+    @usableFromInline
     func fail(_ error: any Error) {
         if setRunningOrNotifyCancel() { try? setException(error) }
     }

@@ -79,6 +79,10 @@ package var wallClockSeconds: Double { Double(spindle_realtime_ns()) / 1e9 }
 @inlinable @inline(__always)
 package func cpuRelax() { spindle_cpu_relax() }
 
+/// Gives the processor to another runnable thread (`sched_yield`), for a spinning waiter whose
+/// lock holder may have been preempted.
+package func yieldProcessor() { _ = sched_yield() }
+
 /// Names the calling thread for the OS (`ps -L`, debuggers); 15 bytes at most are kept.
 /// - Parameter name: A NUL-terminated name.
 package func setOSThreadName(_ name: UnsafePointer<CChar>) { _ = spindle_set_thread_name(name) }

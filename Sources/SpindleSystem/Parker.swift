@@ -40,6 +40,10 @@ package final class Parker: @unchecked Sendable {
         return parker
     }
 
+    /// Clears the word for a new wait, as `forCurrentThread()` does, for a thread that keeps its
+    /// parker at hand; call it on the parker's own thread before queuing it anywhere.
+    package func reset() { word.pointee.store(0, ordering: .relaxed) }
+
     /// Parks until a token arrives or the deadline passes.
     ///
     /// It first spins briefly and then yields the processor a few times, which catches a token
