@@ -1,97 +1,10 @@
-/// A semaphore shared between processes (Python's `multiprocessing.BoundedSemaphore`): a counter that
-/// `acquire` decrements, waiting while it is zero, and `release` increments.
+/// A semaphore shared between processes (Python's `multiprocessing.BoundedSemaphore`) whose
+/// value may not be released past its initial value: such a release is an error, as in Python.
 ///
-/// Releasing it past its initial value is an error, as in Python. Make one with `ProcessBoundedSemaphore(value)` and pass it to workers (it is
-/// `Codable`: the block's name and offset cross), or create it in a caller's block with
-/// `init(value:in:offset:)` and attach elsewhere with `init(attachingTo:offset:)`.
-public final class ProcessBoundedSemaphore: @unchecked Sendable, Codable {
-    /// The bytes one semaphore takes in shared memory.
-    public static let size = SharedSemaphoreCore.size
-    /// The alignment its offset needs.
-    public static let alignment = SharedSemaphoreCore.alignment
-
-    private let core: SharedSemaphoreCore
-
-    /// Makes a semaphore in a new shared memory block of its own.
-    /// - Parameter value: The initial value (Python's default is 1).
-    /// - Throws: `MultiprocessingError.invalidState` for a negative value or one over `Int32.max`;
-    ///   `.system` when the block cannot be made.
-    public convenience init(_ value: Int = 1) throws(MultiprocessingError) {
-        try self.init(creating: try .fresh(size: Self.size), value: value)
-    }
-
-    /// Creates a semaphore at `offset` of `memory`; other processes attach with `init(attachingTo:offset:)`.
-    /// - Parameters:
-    ///   - value: The initial value.
-    ///   - memory: The shared block; the semaphore keeps it.
-    ///   - offset: Where its 16 bytes are; a multiple of 4.
-    /// - Throws: `MultiprocessingError.invalidState` for a bad value or a misaligned or outside offset.
-    public convenience init(value: Int = 1, in memory: SharedMemory, offset: Int = 0) throws(MultiprocessingError) {
-        try self.init(creating: try Self.place(memory, offset), value: value)
-    }
-
-    /// Attaches to the semaphore another process created at `offset` of `memory`.
-    /// - Parameters:
-    ///   - memory: The shared block.
-    ///   - offset: Where the semaphore was created.
-    /// - Throws: `MultiprocessingError.invalidState` when no ProcessBoundedSemaphore was created there.
-    public init(attachingTo memory: SharedMemory, offset: Int = 0) throws(MultiprocessingError) {
-        core = try .attach(try Self.place(memory, offset), bounded: true, type: "ProcessBoundedSemaphore")
-    }
-
-    private init(creating region: SharedRegion, value: Int) throws(MultiprocessingError) {
-        core = try .create(region, value: value, bounded: true, type: "ProcessBoundedSemaphore")
-    }
-
-    private static func place(_ memory: SharedMemory, _ offset: Int) throws(MultiprocessingError) -> SharedRegion {
-        try .placed(in: memory, offset: offset, size: size, alignment: alignment, type: "ProcessBoundedSemaphore")
-    }
-
-    /// Attaches to the semaphore another process encoded (a worker's argument).
-    /// - Parameter decoder: The decoder.
-    /// - Throws: `DecodingError` when the block is gone or holds something else.
-    public init(from decoder: any Decoder) throws {
-        let reference = try SharedRegion.Reference(from: decoder)
-        let region = try SharedRegion.attach(
-            reference, kind: "ProcessBoundedSemaphore", size: Self.size, alignment: Self.alignment, codingPath: decoder.codingPath)
-        core = try SharedSemaphoreCore.attach(region, bounded: true, type: "ProcessBoundedSemaphore")
-    }
-
-    /// Encodes the semaphore as its block's name and offset.
-    /// - Parameter encoder: The encoder.
-    /// - Throws: What the encoder throws.
-    public func encode(to encoder: any Encoder) throws {
-        try core.region.reference(kind: "ProcessBoundedSemaphore").encode(to: encoder)
-    }
-
-    /// The current value (Python's `get_value()`).
-    public var value: Int { core.value }
-
-    /// Decrements the value, waiting while it is zero.
-    /// - Parameters:
-    ///   - blocking: Whether to wait; `false` tries once.
-    ///   - timeout: Seconds to wait at most; `nil` waits as long as it takes.
-    /// - Returns: Whether the value was decremented.
-    @discardableResult
-    public func acquire(blocking: Bool = true, timeout: Double? = nil) -> Bool {
-        core.acquire(blocking: blocking, timeout: timeout)
-    }
-
-    /// Increments the value by `n`, waking up to `n` waiters.
-    /// - Parameter n: How much to add, at least 1.
-    /// - Throws: `MultiprocessingError.invalidState` for `n` below 1,
-    ///   or ("semaphore or lock released too many times") when it would pass its initial value.
-    public func release(_ n: Int = 1) throws(MultiprocessingError) {
-        try core.release(n, type: "ProcessBoundedSemaphore")
-    }
-
-    /// Runs `body` between an acquire and a release (Python's `with semaphore:`).
-    /// - Parameter body: The guarded section.
-    /// - Returns: What `body` returns.
-    /// - Throws: What `body` throws; the semaphore is released either way.
-    public func withPermit<T, Failure: Error>(_ body: () throws(Failure) -> T) throws(Failure) -> T {
-        acquire()
-        defer { try? release() }
-        return try body()
-    }
+/// Everything else is `ProcessSemaphore`'s: make one with `ProcessBoundedSemaphore(value)` and pass
+/// it to workers, or place it in a caller's block; attaching checks that a bounded semaphore was
+/// created there.
+public final class ProcessBoundedSemaphore: ProcessSemaphore, @unchecked Sendable {
+    override class var bounded: Bool { true }
+    override class var typeName: String { "ProcessBoundedSemaphore" }
 }

@@ -241,11 +241,13 @@ struct ProcessQueueTests {
     }
 
     private func moveItems(producers: Int, consumers: Int, threads: Int, perProducer: Int) throws {
-        let blocksBefore = sharedMemoryBlocksOfThisProcess()
+        // Other suites make blocks of this process at the same time: only the queue's is checked.
+        var queueName = ""
         let stride = 1_000_000
         let totalConsumers = consumers + threads
         do {
             let queue = try ProcessQueue<Int>(maxsize: 64)
+            queueName = queue.name
             var producerProcesses: [WorkerProcess] = []
             for p in 0..<producers {
                 producerProcesses.append(WorkerProcess(target: QFx.produce, argument: ArgumentTuple(queue, p * stride, perProducer, 0)))
@@ -308,7 +310,7 @@ struct ProcessQueueTests {
             #expect(all.map { $0[3] }.reduce(0, +) == 0)
             #expect(queue.empty)
         }
-        #expect(sharedMemoryBlocksOfThisProcess() == blocksBefore)
+        #expect(!sharedMemoryBlocksOfThisProcess().contains(queueName))
     }
 
     /// Strings of 0 to 99 characters through 128-byte rings, both ways: they wrap, and puts on
@@ -426,20 +428,19 @@ struct ProcessQueueTests {
 
     /// The shared blocks of the queues made here are gone once the queues are.
     @Test func noSharedMemoryIsLeft() throws {
-        let before = sharedMemoryBlocksOfThisProcess()
         var names: [String] = []
         do {
             let plain = try ProcessQueue<Int>()
             let joinable = try JoinableProcessQueue<String>()
             names = [plain.name, joinable.name]
-            #expect(sharedMemoryBlocksOfThisProcess() == before.union(names))
+            #expect(sharedMemoryBlocksOfThisProcess().isSuperset(of: names))
             let producer = WorkerProcess(target: QFx.produce, argument: ArgumentTuple(plain, 0, 10, 0))
             try producer.start()
             #expect(try producer.join(timeout: 60))
             #expect(plain.qsize == 10)
             try joinable.put("x")
         }
-        #expect(sharedMemoryBlocksOfThisProcess() == before)
+        #expect(sharedMemoryBlocksOfThisProcess().isDisjoint(with: names))
         for name in names { #expect(access("/dev/shm/\(name)", F_OK) != 0) }
     }
 }
