@@ -203,7 +203,8 @@ struct ExamplesTests {
 
     @Test("gui quits on q from a pipe, joining its workers")
     func guiQuitsOnQ() async throws {
-        let run = try await ExampleRunner.run(["gui"], input: .pipe, environment: ["SPINDLE_GUI_STEP_SECONDS": "0.5"], whileRunning: { running in
+        // Steps slow enough that a loaded machine cannot finish the run before the signal arrives.
+        let run = try await ExampleRunner.run(["gui"], input: .pipe, environment: ["SPINDLE_GUI_STEP_SECONDS": "5"], whileRunning: { running in
             try await Task.sleep(nanoseconds: 500_000_000)
             // A failed write (the program already gone) is reported through the checks below.
             try? running.send("q")
@@ -232,7 +233,8 @@ struct ExamplesTests {
 
     @Test("gui stops on SIGINT, joins its workers and exits with 130")
     func guiInterrupted() async throws {
-        let run = try await ExampleRunner.run(["gui"], input: .pipe, environment: ["SPINDLE_GUI_STEP_SECONDS": "0.5"], whileRunning: { running in
+        // Steps slow enough that a loaded machine cannot finish the run before the signal arrives.
+        let run = try await ExampleRunner.run(["gui"], input: .pipe, environment: ["SPINDLE_GUI_STEP_SECONDS": "5"], whileRunning: { running in
             // The handler is in place once the first line is out.
             #expect(await running.waitForOutput(containing: "gui: 4 workers"))
             running.signal(SIGINT)
