@@ -8,11 +8,15 @@ public final class FutureMap<Result: Sendable>: AsyncSequence, @unchecked Sendab
     enum Futures {
         case single([Future<Result>])
         case chunked([Future<[Result]>])
+        /// Chunks whose items each carry their own outcome (a process pool's): a failed item
+        /// throws when it is reached, and the items after it can still be read.
+        case outcomes([Future<[Swift.Result<Result, any Error>]>])
     }
 
     private let futures: Futures
     private let deadline: Deadline
-    private let position = Locked<(future: Int, buffered: [Result])>((0, []))
+    /// The next chunk to claim, and the current chunk's items not yet read, last first.
+    private let position = Locked<(future: Int, buffered: [Swift.Result<Result, any Error>])>((0, []))
 
     static func deadline(after timeout: Double?) -> Deadline { .after(seconds: timeout.map { Swift.max(0, $0) }) }
 
@@ -26,10 +30,20 @@ public final class FutureMap<Result: Sendable>: AsyncSequence, @unchecked Sendab
         self.deadline = deadline
     }
 
+    /// The results of chunks whose items each carry their own outcome.
+    /// - Parameters:
+    ///   - futures: The chunks, in the items' order.
+    ///   - deadline: When every result must have been read.
+    package init(outcomes futures: [Future<[Swift.Result<Result, any Error>]>], deadline: Deadline) {
+        self.futures = .outcomes(futures)
+        self.deadline = deadline
+    }
+
     deinit {
         switch futures {
         case .single(let all): for future in all { future.cancel() }
         case .chunked(let all): for future in all { future.cancel() }
+        case .outcomes(let all): for future in all { future.cancel() }
         }
     }
 
@@ -37,6 +51,7 @@ public final class FutureMap<Result: Sendable>: AsyncSequence, @unchecked Sendab
         switch futures {
         case .single(let all): return all.count
         case .chunked(let all): return all.count
+        case .outcomes(let all): return all.count
         }
     }
 
@@ -45,13 +60,15 @@ public final class FutureMap<Result: Sendable>: AsyncSequence, @unchecked Sendab
     /// - Throws: The error the item's work threw, `FutureError.timedOut` when the result is not
     ///   ready by the map's deadline, or `FutureError.cancelled`.
     public func next() throws -> Result? {
-        if let buffered = takeBuffered() { return buffered }
+        if let buffered = takeBuffered() { return try buffered.get() }
         guard let index = claim() else { return nil }
         let remaining = deadline.remainingSeconds
         switch futures {
         case .single(let all):
             return try all[index].result(timeout: remaining)
         case .chunked(let all):
+            return try refill(with: all[index].result(timeout: remaining).map { .success($0) })
+        case .outcomes(let all):
             return try refill(with: all[index].result(timeout: remaining))
         }
     }
@@ -60,13 +77,15 @@ public final class FutureMap<Result: Sendable>: AsyncSequence, @unchecked Sendab
     /// - Returns: The result, or `nil` after the last.
     /// - Throws: As `next()`, or `CancellationError`.
     public func nextAsync() async throws -> Result? {
-        if let buffered = takeBuffered() { return buffered }
+        if let buffered = takeBuffered() { return try buffered.get() }
         guard let index = claim() else { return nil }
         let remaining = deadline.remainingSeconds
         switch futures {
         case .single(let all):
             return try await all[index].value(timeout: remaining)
         case .chunked(let all):
+            return try refill(with: await all[index].value(timeout: remaining).map { .success($0) })
+        case .outcomes(let all):
             return try refill(with: await all[index].value(timeout: remaining))
         }
     }
@@ -80,9 +99,9 @@ public final class FutureMap<Result: Sendable>: AsyncSequence, @unchecked Sendab
         return all
     }
 
-    private func takeBuffered() -> Result? {
+    private func takeBuffered() -> Swift.Result<Result, any Error>? {
         position.withLock { position in
-            position.buffered.isEmpty ? nil : position.buffered.removeFirst()
+            position.buffered.popLast()
         }
     }
 
@@ -94,10 +113,11 @@ public final class FutureMap<Result: Sendable>: AsyncSequence, @unchecked Sendab
         }
     }
 
-    private func refill(with chunk: [Result]) -> Result? {
+    /// Buffers a chunk's items after its first, and returns the first.
+    private func refill(with chunk: [Swift.Result<Result, any Error>]) throws -> Result? {
         guard let first = chunk.first else { return nil }
-        position.withLock { $0.buffered.append(contentsOf: chunk.dropFirst()) }
-        return first
+        position.withLock { $0.buffered = chunk.dropFirst().reversed() }  // taken from the end
+        return try first.get()
     }
 
     /// Reads the results from a task.

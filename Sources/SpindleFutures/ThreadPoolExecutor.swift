@@ -7,7 +7,7 @@ import Synchronization
 /// Threads start lazily, one per submission while none is idle, up to `maxWorkers`; idle threads
 /// are reused. A failing initializer breaks the pool: every pending and later future fails with
 /// `FutureError.broken`. At program exit the pool finishes the work already submitted.
-public final class ThreadPoolExecutor: FutureExecutor, @unchecked Sendable {
+public final class ThreadPoolExecutor: ClosureExecutor, @unchecked Sendable {
     /// The most threads the pool runs.
     public let maxWorkers: Int
     /// The prefix of the workers' names ("PREFIX_N").

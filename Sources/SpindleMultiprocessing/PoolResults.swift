@@ -2,8 +2,8 @@ import SpindleFutures
 import SpindleQueue
 import SpindleSystem
 
-/// The results of `Pool.imap`, `Pool.imapUnordered` and `ProcessPoolExecutor.map`, collected as
-/// they are read (Python's `IMapIterator` and `IMapUnorderedIterator`).
+/// The results of `Pool.imap` and `Pool.imapUnordered`, collected as they are read (Python's
+/// `IMapIterator` and `IMapUnorderedIterator`).
 ///
 /// Read it from a thread with `next(timeout:)` or `results()`, or from a task with
 /// `for try await`. Each item's own outcome comes back: an item whose function threw throws

@@ -5,17 +5,17 @@ import Synchronization
 /// An executor that runs worker functions in a pool of processes (Python's
 /// `concurrent.futures.ProcessPoolExecutor`), handing back SpindleFutures `Future`s.
 ///
-/// It does not conform to `FutureExecutor`: that protocol's `submit` takes a closure, and a
-/// closure cannot cross into another process. Running it in this process instead would make
-/// code that looks parallel and isolated run neither, and failing at run time would turn a type
-/// error into a crash; so `submit` and `map` here take a `WorkerFunction` and its argument, and
-/// code that mixes executors works with `Future`s, which both hand out.
+/// It is a `FutureExecutor`, so code written against that protocol runs on it as it runs on a
+/// `ThreadPoolExecutor`: `submit` and `map` take an `ExecutorFunction` (a `WorkerFunction`) and
+/// its argument, and a worker process runs the body its program registered under that name. It
+/// is not a `ClosureExecutor`: a closure cannot cross into another process, so handing it one is
+/// a compile-time error, not code that looks parallel and isolated and runs neither.
 ///
 /// When a worker dies (a crash, `kill -9`), the pool is broken, as in Python: the futures of the
 /// running and pending work fail with `FutureError.broken` (Python's `BrokenProcessPool`), later
 /// submissions throw it, and nothing waits forever. At program exit the executor finishes the
 /// work already submitted, as Python's does.
-public final class ProcessPoolExecutor: @unchecked Sendable {
+public final class ProcessPoolExecutor: FutureExecutor, @unchecked Sendable {
     /// The number of worker processes.
     public let maxWorkers: Int
     let engine: PoolEngine
@@ -59,19 +59,22 @@ public final class ProcessPoolExecutor: @unchecked Sendable {
 
     /// Schedules `function(argument)` in a worker process.
     /// - Parameters:
-    ///   - function: A worker function the worker program registers.
+    ///   - function: A function the worker program registers (a `WorkerFunction`, or any
+    ///     `ExecutorFunction` whose name and types the worker program registers).
     ///   - argument: Its argument.
     /// - Returns: The future of the result. Its `result()` throws the function's `RemoteError`,
-    ///   `FutureError.broken` when a worker died, or `MultiprocessingError.encodingFailed` when
-    ///   the argument could not be encoded.
+    ///   `FutureError.broken` when a worker died, `MultiprocessingError.unknownFunction` when the
+    ///   workers have no such function, or `MultiprocessingError.encodingFailed` when the
+    ///   argument could not be encoded.
     /// - Throws: `FutureError.shutDown` after `shutdown`; `FutureError.broken` once broken.
-    public func submit<Argument, Result>(
-        _ function: WorkerFunction<Argument, Result>, _ argument: Argument
-    ) throws(FutureError) -> Future<Result> {
-        let future = Future<Result>()
+    public func submit<Function: ExecutorFunction>(
+        _ function: Function, _ argument: Function.Argument
+    ) throws(FutureError) -> Future<Function.Result> {
+        let remote = WorkerFunction<Function.Argument, Function.Result>.remote(function.name)
+        let future = Future<Function.Result>()
         let request: TaskRequest
         do {
-            request = try function.request([argument])
+            request = try remote.request([argument])
         } catch {
             try checkRunning()
             _ = future.setRunningOrNotifyCancel()
@@ -79,7 +82,7 @@ public final class ProcessPoolExecutor: @unchecked Sendable {
             return future
         }
         let job = makeJob(request, future: future) { outcome in
-            try function.decodeChunk(outcome, count: 1)[0].get()
+            try remote.decodeChunk(outcome, count: 1)[0].get()
         }
         try submit([job])
         return future
@@ -88,31 +91,32 @@ public final class ProcessPoolExecutor: @unchecked Sendable {
     /// Applies `function` to every item in the workers; the results come in the items' order,
     /// as they are read (Python's `Executor.map`).
     /// - Parameters:
-    ///   - function: A worker function the worker program registers.
+    ///   - function: A function the worker program registers.
     ///   - items: The arguments; all are submitted at once.
     ///   - timeout: Seconds, from this call, within which every result must be read.
     ///   - chunksize: How many items one call carries (fewer messages for very small work).
-    /// - Returns: The results; reading one throws its item's error, or `FutureError.timedOut`.
+    /// - Returns: The results; reading one throws its item's error (the items after it can
+    ///   still be read), or `FutureError.timedOut`.
     /// - Throws: `FutureError.shutDown` or `.broken` when the work cannot be submitted.
-    public func map<Argument, Result>(
-        _ function: WorkerFunction<Argument, Result>, _ items: some Sequence<Argument>,
+    public func map<Function: ExecutorFunction>(
+        _ function: Function, _ items: some Sequence<Function.Argument>,
         timeout: Double? = nil, chunksize: Int = 1
-    ) throws(FutureError) -> PoolResults<Result> {
+    ) throws(FutureError) -> FutureMap<Function.Result> {
+        let remote = WorkerFunction<Function.Argument, Function.Result>.remote(function.name)
         let deadline = Deadline.after(seconds: timeout.map { Swift.max(0, $0) })
         let jobs: [PoolJob]
-        let futures: [Future<[Swift.Result<Result, any Error>]>]
-        let sizes: [Int]
+        let futures: [Future<[Swift.Result<Function.Result, any Error>]>]
         do {
-            (jobs, futures, sizes) = try makeChunkJobs(function, items: Array(items), chunksize: chunksize)
+            (jobs, futures, _) = try makeChunkJobs(remote, items: Array(items), chunksize: chunksize)
         } catch {
             try checkRunning()
-            let failed = Future<[Swift.Result<Result, any Error>]>()
+            let failed = Future<[Swift.Result<Function.Result, any Error>]>()
             _ = failed.setRunningOrNotifyCancel()
             try? failed.setException(error)
-            return PoolResults(chunks: [failed], sizes: [1], ordered: true, deadline: deadline) { FutureError.timedOut }
+            return FutureMap(outcomes: [failed], deadline: deadline)
         }
         try submit(jobs)
-        return PoolResults(chunks: futures, sizes: sizes, ordered: true, deadline: deadline) { FutureError.timedOut }
+        return FutureMap(outcomes: futures, deadline: deadline)
     }
 
     private func submit(_ jobs: [PoolJob]) throws(FutureError) {
@@ -144,27 +148,6 @@ public final class ProcessPoolExecutor: @unchecked Sendable {
             engine.close()
         }
         if wait { engine.join() }
-    }
-
-    /// Runs `body` with the executor, then shuts it down and waits for its work (Python's
-    /// `with executor:`), however `body` ends.
-    /// - Parameter body: The code that uses the executor.
-    /// - Returns: What `body` returns.
-    /// - Throws: What `body` throws.
-    @discardableResult
-    public func scoped<T>(_ body: (ProcessPoolExecutor) throws -> T) rethrows -> T {
-        defer { shutdown(wait: true, cancelFutures: false) }
-        return try body(self)
-    }
-
-    /// Runs `body` with the executor from async code, then shuts it down and waits for its work.
-    /// - Parameter body: The code that uses the executor.
-    /// - Returns: What `body` returns.
-    /// - Throws: What `body` throws.
-    @discardableResult
-    public func scoped<T>(_ body: (ProcessPoolExecutor) async throws -> T) async rethrows -> T {
-        defer { shutdown(wait: true, cancelFutures: false) }
-        return try await body(self)
     }
 
     /// The pids of the worker processes running now.

@@ -1,4 +1,5 @@
 import Glibc
+import SpindleFutures
 import SpindleSystem
 
 /// The signatures of the WorkerFunction types met so far.
@@ -22,7 +23,7 @@ private let signatureCache = Locked<[ObjectIdentifier: String]>([:])
 ///
 /// When the parent is another program (or a test), `WorkerFunction<Int, Int>.remote("square")`
 /// makes the handle without the body.
-public struct WorkerFunction<Argument: Codable & Sendable, Result: Codable & Sendable>: WorkerEntryPoint {
+public struct WorkerFunction<Argument: Codable & Sendable, Result: Codable & Sendable>: WorkerEntryPoint, ExecutorFunction {
     /// The stable name.
     public let name: String
     let body: (@Sendable (Argument) throws -> Result)?

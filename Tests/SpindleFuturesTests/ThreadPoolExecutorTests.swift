@@ -278,3 +278,34 @@ struct FuturesStressTests {
         #expect(sums.value.reduce(0, +) == total * (total - 1) / 2)
     }
 }
+
+/// A function of the executor-generic API that is not SpindleMultiprocessing's: any type with a
+/// name and a body conforms.
+private struct Cube: ExecutorFunction {
+    var name: String { "cube" }
+    func callAsFunction(_ argument: Int) throws -> Int {
+        if argument < 0 { throw FutureError.invalidState("negative: \(argument)") }
+        return argument * argument * argument
+    }
+}
+
+@Suite("futures: executor-generic code", .timeLimit(.minutes(2)))
+struct ExecutorFunctionTests {
+    /// What a caller writes once for every executor.
+    private func cubes(on executor: some FutureExecutor, _ items: [Int], chunksize: Int) throws -> [Int] {
+        try executor.map(Cube(), items, timeout: 30, chunksize: chunksize).results()
+    }
+
+    @Test func aThreadPoolRunsExecutorFunctionsThroughTheProtocol() throws {
+        let items = Array(0..<50)
+        try ThreadPoolExecutor(maxWorkers: 3).scoped { pool throws in
+            #expect(try cubes(on: pool, items, chunksize: 1) == items.map { $0 * $0 * $0 })
+            #expect(try cubes(on: pool, items, chunksize: 7) == items.map { $0 * $0 * $0 })
+            #expect(try pool.submit(Cube(), 4).result(timeout: 30) == 64)
+            #expect(throws: FutureError.invalidState("negative: -1")) { try pool.submit(Cube(), -1).result(timeout: 30) }
+        }
+        let closed = ThreadPoolExecutor(maxWorkers: 1)
+        closed.shutdown()
+        #expect(throws: FutureError.shutDown) { try cubes(on: closed, [1], chunksize: 1) }
+    }
+}

@@ -22,6 +22,44 @@ struct ProcessPoolExecutorTests {
         }
     }
 
+    /// Runs the same executor-generic code (`some FutureExecutor`) that a caller would write once.
+    private func squaresAndPIDs(on executor: some FutureExecutor, square: some ExecutorFunction<Int, Int>,
+                                pid: some ExecutorFunction<Int, Int32>) throws -> (sum: Int, mapped: [Int], pids: Set<Int32>) {
+        let futures = try (1...10).map { try executor.submit(square, $0) }
+        let sum = try futures.reduce(0) { try $0 + $1.result(timeout: 30) }
+        let mapped = try executor.map(square, 0..<25, timeout: 60, chunksize: 4).results()
+        let pids = Set(try executor.map(pid, 0..<8, timeout: 60, chunksize: 1).results())
+        return (sum, mapped, pids)
+    }
+
+    @Test func codeWrittenAgainstFutureExecutorRunsOnThreadsAndOnProcesses() throws {
+        // The same names as the worker program's functions, with bodies for this process.
+        let square = WorkerFunction<Int, Int>("square") { $0 * $0 }
+        let pid = WorkerFunction<Int, Int32>("pid") { _ in getpid() }
+        let onThreads = try ThreadPoolExecutor(maxWorkers: 2).scoped { try squaresAndPIDs(on: $0, square: square, pid: pid) }
+        let onProcesses = try ProcessPoolExecutor(maxWorkers: 2).scoped { executor in
+            let outcome = try squaresAndPIDs(on: executor, square: square, pid: pid)
+            #expect(outcome.pids.isSubset(of: Set(executor.workerPIDs)))
+            return outcome
+        }
+        #expect(onThreads.sum == 385 && onProcesses.sum == 385)
+        #expect(onThreads.mapped == (0..<25).map { $0 * $0 })
+        #expect(onProcesses.mapped == onThreads.mapped)
+        #expect(onThreads.pids == [getpid()])
+        #expect(!onProcesses.pids.contains(getpid()) && !onProcesses.pids.isEmpty)
+    }
+
+    @Test func aFailedItemOfAMapThrowsWhenReachedAndTheRestCanBeRead() throws {
+        try ProcessPoolExecutor(maxWorkers: 2).scoped { executor throws in
+            let results = try executor.map(Fx.failOdd, [0, 2, 3, 4], timeout: 60, chunksize: 4)
+            #expect(try results.next() == 0)
+            #expect(try results.next() == 4)
+            #expect(throws: RemoteError.self) { try results.next() }
+            #expect(try results.next() == 16)
+            #expect(try results.next() == nil)
+        }
+    }
+
     @Test func awaitingAFuture() async throws {
         let executor = ProcessPoolExecutor(maxWorkers: 1)
         defer { executor.shutdown() }
