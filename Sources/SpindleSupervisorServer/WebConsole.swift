@@ -152,10 +152,11 @@ final class WebConsole: Sendable {
 
     /// Every process, by group and then process name.
     func rows() -> [Row] {
-        supervisor.allProcessInfo().map { info in
+        let supervisor = self.supervisor
+        return supervisor.allProcessInfo().map { info in
             Row(
                 namespec: Supervisor.makeName(group: info.group, process: info.name), info: info,
-                cells: columns.map { $0.cell(info) }, actions: WebConsoleAction.actions(for: info))
+                cells: columns.map { $0.cell(info, supervisor) }, actions: WebConsoleAction.actions(for: info))
         }
     }
 

@@ -6,25 +6,27 @@ import SpindleSupervisor
 /// server renders the cells into the first page, and `/status.json` sends the same cells for the
 /// page's script to redraw the table (which knows nothing about any column). A new column, such
 /// as a health column, is one more entry in that list; the Action column always comes last.
+/// A column shows only what the supervisor reports: a cell it has nothing for is empty.
 struct WebConsoleColumn: Sendable {
     /// The column's key in `/status.json` and its CSS class.
     let id: String
     /// The heading.
     let title: String
-    /// Makes a process's cell.
-    let cell: @Sendable (SupervisedProcessInfo) -> WebConsoleCell
+    /// Makes a process's cell from its information (and the supervisor, for what the
+    /// information does not carry).
+    let cell: @Sendable (SupervisedProcessInfo, Supervisor) -> WebConsoleCell
 
     /// supervisord's columns (State, Description, Name) and the process id.
     static let standard: [WebConsoleColumn] = [
-        WebConsoleColumn(id: "state", title: "State") { info in
+        WebConsoleColumn(id: "state", title: "State") { info, _ in
             WebConsoleCell(text: info.statename.lowercased(), cssClass: WebConsoleColumn.cssClass(for: info.state))
         },
-        WebConsoleColumn(id: "desc", title: "Description") { info in WebConsoleCell(text: info.description) },
-        WebConsoleColumn(id: "name", title: "Name") { info in
+        WebConsoleColumn(id: "desc", title: "Description") { info, _ in WebConsoleCell(text: info.description) },
+        WebConsoleColumn(id: "name", title: "Name") { info, _ in
             let name = Supervisor.makeName(group: info.group, process: info.name)
             return WebConsoleCell(text: name, link: "tail.html?processname=" + WebForm.quote(name))
         },
-        WebConsoleColumn(id: "pid", title: "Pid") { info in WebConsoleCell(text: info.pid > 0 ? String(info.pid) : "") },
+        WebConsoleColumn(id: "pid", title: "Pid") { info, _ in WebConsoleCell(text: info.pid > 0 ? String(info.pid) : "") },
     ]
 
     /// supervisord's class for a state's text: `statusrunning`, `statuserror` (FATAL and

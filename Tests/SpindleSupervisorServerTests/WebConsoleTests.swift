@@ -252,6 +252,26 @@ struct WebConsoleTests {
         #expect(try h.raw("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").status == 405)
     }
 
+    /// A column added to the list shows in the page and in `/status.json` (which the page's
+    /// script redraws from), with no change anywhere else: how a health column gets added.
+    @Test func anAddedColumnReachesThePageAndTheJSON() throws {
+        let h = try ServerHarness(programs: WebConsoleTests.programs)
+        defer { h.close() }
+        #expect(WebConsoleTests.waitForState(h, "sleeper", .running))
+        let extra = WebConsoleColumn(id: "exit", title: "Exit status") { info, supervisor in
+            WebConsoleCell(text: "\(info.exitstatus) of \(supervisor.allProcessInfo().count)", cssClass: "statusnominal")
+        }
+        let console = WebConsole(interface: h.server.interface, columns: WebConsoleColumn.standard + [extra])
+        let page = console.statusPage(message: nil)
+        #expect(page.contains("<th class=\"pid\">Pid</th><th class=\"exit\">Exit status</th><th class=\"action\">Action</th>"))
+        #expect(page.contains("<td class=\"exit\"><span class=\"statusnominal\">0 of 2</span></td><td class=\"action\">"))
+        let json = jsonObject(console.statusJSON(message: "hi"))
+        #expect((json["columns"] as? [[String: String]])?.last == ["id": "exit", "title": "Exit status"])
+        let first = (json["processes"] as? [[String: Any]])?.first?["cells"] as? [String: [String: String]]
+        #expect(first?["exit"] == ["text": "0 of 2", "class": "statusnominal", "link": ""])
+        #expect(json["message"] as? String == "hi")
+    }
+
     @Test func formFieldsAreDecodedAsPythonDecodesThem() {
         let form = WebForm(uri: "/index.html?processname=web%3A0&action=stop&action=start&message=a+b%21", body: Array("action=clearlog".utf8))
         #expect(form["processname"] == "web:0")
