@@ -13,10 +13,15 @@ struct HTTPRequestContext: Sendable {
     let tracker: ConnectionTracker
     let mainLog: MainLog?
     let authenticator: BasicAuthenticator?
+    /// The web console's pages.
+    let console: WebConsole
+    /// `/metrics`.
+    let metrics: SupervisorMetrics
 }
 
 /// One HTTP connection: routes each request as supervisord's handlers do (`/RPC2`,
-/// `/logtail`, `/mainlogtail`), after the authentication check.
+/// `/logtail`, `/mainlogtail`, the web console's pages), and `/metrics`, after the
+/// authentication check.
 final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -82,6 +87,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard head.method == .GET else { return sendError(.badRequest, head, channelContext) }
             return startTail(head, channelContext)
         }
+        if routeWeb(head, channelContext) { return }
         sendError(.notFound, head, channelContext)
     }
 

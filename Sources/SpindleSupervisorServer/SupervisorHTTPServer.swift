@@ -9,7 +9,8 @@ import SpindleSystem
 
 /// supervisord's HTTP server on SwiftNIO: XML-RPC on `POST /RPC2`, and `GET /logtail/NAME/CHANNEL`
 /// and `GET /mainlogtail` streaming a log as it grows (what `supervisorctl tail -f` and
-/// `maintail -f` read), over the listeners of the `[unix_http_server]` and `[inet_http_server]`
+/// `maintail -f` read), supervisord's web interface (`/`, `/index.html`, `/tail.html`; see
+/// `WebConsole`) and a Prometheus `/metrics` endpoint, over the listeners of the `[unix_http_server]` and `[inet_http_server]`
 /// sections, with HTTP basic authentication where a section sets `username` and `password`.
 ///
 /// XML-RPC calls run on a pool of threads, since many of them wait (a start for `startsecs`, a
@@ -23,6 +24,8 @@ public final class SupervisorHTTPServer: Sendable {
     let pool: NIOThreadPool
     let tracker: ConnectionTracker
     let serving: Locked<Serving>
+    let console: WebConsole
+    let metrics: SupervisorMetrics
 
     struct Serving {
         var channels: [any Channel] = []
@@ -45,6 +48,8 @@ public final class SupervisorHTTPServer: Sendable {
         self.pool = NIOThreadPool(numberOfThreads: max(1, threads))
         self.tracker = ConnectionTracker()
         self.serving = Locked(Serving())
+        self.console = WebConsole(interface: interface)
+        self.metrics = SupervisorMetrics(interface: interface)
     }
 
     /// Starts serving every listener.
@@ -55,7 +60,8 @@ public final class SupervisorHTTPServer: Sendable {
         for listener in listeners {
             let context = HTTPRequestContext(
                 interface: interface, pool: pool, tracker: tracker, mainLog: mainLog,
-                authenticator: listener.credentials.map { BasicAuthenticator(username: $0.username, password: $0.password) })
+                authenticator: listener.credentials.map { BasicAuthenticator(username: $0.username, password: $0.password) },
+                console: console, metrics: metrics)
             let tracker = self.tracker
             let bootstrap = ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 1024)
