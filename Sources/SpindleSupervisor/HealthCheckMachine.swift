@@ -140,8 +140,8 @@ public struct HealthCheckMachine: Sendable {
         if exitStatus == 0, !killed {
             failures = 0
             if status != .healthy {
-                actions += change(to: .healthy)
                 actions.append(.log(.info, "healthy: \(name) passed its health check"))
+                actions += change(to: .healthy)
             }
         } else {
             failures += 1
