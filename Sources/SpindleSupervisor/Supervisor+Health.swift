@@ -112,7 +112,14 @@ extension Supervisor {
         var options = SpawnOptions(executable: resolved.file, startNewSession: true, umask: probe.umask)
         if let uid = probe.uid, uid != geteuid() {
             options.user = String(uid)
-            if let record = getpwuid(uid) { options.group = String(record.pointee.pw_gid) }
+            if let record = getpwuid(uid) {
+                options.group = String(record.pointee.pw_gid)
+                var count: Int32 = 64
+                var ids = [gid_t](repeating: 0, count: 64)
+                if getgrouplist(record.pointee.pw_name, record.pointee.pw_gid, &ids, &count) >= 0 {
+                    options.extraGroups = ids.prefix(Int(count)).map { String($0) }
+                }
+            }
         }
         let popen: Popen
         do {

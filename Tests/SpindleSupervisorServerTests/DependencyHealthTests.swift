@@ -114,6 +114,11 @@ struct DependencyHealthTests {
         let dbStopped = DependencyHealthTests.line(log, "stopped: db")
         #expect(webStopped != nil && dbStopped != nil && webStopped! < dbStopped!, "\(log)")
 
+        // A start whose dependency will not come up by itself is refused, the reason logged.
+        let refused = runCommand([Binaries.spindlectl, "-c", path, "start", "web"])
+        #expect(refused.stdout == "web: ERROR (spawn error)\n" && refused.status == 7, "\(refused)")
+        #expect(directory.read("supervisord.log").contains("not starting web: its dependency 'db' is STOPPED"))
+
         // start all: web waits for db again; then shutdown stops web first too.
         let startAll = runCommand([Binaries.spindlectl, "-c", path, "start", "all"])
         #expect(startAll.status == 0 && Set(startAll.stdout.split(separator: "\n")) == ["web: started", "db: started", "other: started"], "\(startAll)")
@@ -219,6 +224,12 @@ struct DependencyHealthTests {
         let names = ["w:w_0", "w:w_1", "w:w_2"]
         #expect(waitUntil { names.allSatisfy { DependencyHealthTests.health(client, $0) == "healthy" } })
         let before = names.map { DependencyHealthTests.pid(client, $0) }
+        if ReferenceSupervisor.available {
+            // An old client sees supervisor's status lines, health methods or not.
+            let theirs = runCommand(ReferenceSupervisor.supervisorctl + ["-c", path, "status"])
+            let lines = theirs.stdout.split(separator: "\n")
+            #expect(theirs.status == 0 && lines.count == 3 && lines.allSatisfy { $0.contains("RUNNING") && !$0.contains("health") }, "\(theirs)")
+        }
         let roll = runCommand([Binaries.spindlectl, "-c", path, "restart", "--rolling", "w"])
         #expect(roll.status == 0, "\(roll)")
         #expect(roll.stdout == names.map { "\($0): stopped\n\($0): started\n" }.joined(), "\(roll)")
