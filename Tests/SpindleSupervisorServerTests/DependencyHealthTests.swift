@@ -257,3 +257,34 @@ struct DependencyHealthTests {
         #expect(none.stdout == "nosuch: ERROR (no such group)\n" && none.status == 2, "\(none)")
     }
 }
+
+extension DependencyHealthTests {
+    @Test func anAutorestartWaitsUntilItsDependencyIsHealthyAgain() throws {
+        let directory = TestDirectory()
+        defer { directory.remove() }
+        directory.write("db.ready", "")
+        let (daemon, _) = try DependencyHealthTests.start(
+            directory,
+            DependencyHealthTests.program(
+                "db", in: directory,
+                extra: "healthcheck_command=/bin/test -e \(directory.path)/db.ready\nhealthcheck_interval=0.1\nhealthcheck_retries=1\n")
+                + DependencyHealthTests.program("web", in: directory, extra: "depends_on=db\nautorestart=true\n"))
+        defer { daemon.stop() }
+        #expect(daemon.waitUntilServing())
+        let client = daemon.client
+        #expect(daemon.waitFor(["db": .running, "web": .running]))
+        // db turns unhealthy and is restarted; while it is not healthy, web's autorestart waits.
+        unlink(directory.file("db.ready"))
+        #expect(waitUntil { directory.read("supervisord.log").contains("unhealthy: db") })
+        let web = DependencyHealthTests.pid(client, "web")
+        kill(Int32(web), SIGKILL)
+        #expect(daemon.waitFor(["web": .exited]))
+        sleepSeconds(1)
+        #expect(try client.call("supervisor.getProcessInfo", [.string("web")])["statename"] == .string("EXITED"), "\(directory.read("supervisord.log"))")
+        directory.write("db.ready", "")
+        #expect(daemon.waitFor(["web": .running]))
+        #expect(DependencyHealthTests.health(client, "db") == "healthy")
+        let pid = DependencyHealthTests.pid(client, "web")
+        #expect(pid > 0 && pid != web)
+    }
+}
