@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SpindleSupervisor
+import SpindleSystem
 
 extension SupervisorController {
     /// The seconds `restart --rolling` waits for each process by default.
@@ -95,7 +96,7 @@ extension SupervisorController {
             output(startResult(name, code))
             return false
         }
-        let deadline = SupervisorController.now + timeout
+        let deadline = Deadline.after(seconds: timeout)
         var last = "STARTING"
         while true {
             let info = try call("getProcessInfo", [.string(name)])
@@ -118,18 +119,11 @@ extension SupervisorController {
                 }
                 last = "RUNNING, health \(health)"
             }
-            if SupervisorController.now >= deadline {
+            if deadline.hasPassed {
                 output("\(name): ERROR (not up after \(timeout == timeout.rounded() ? String(Int(timeout)) : String(timeout)) s: \(last))")
                 return false
             }
             usleep(100_000)
         }
-    }
-
-    /// A monotonic clock in seconds.
-    static var now: Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 }
