@@ -213,7 +213,7 @@ struct DependencyHealthTests {
             process_name=w_%(process_num)d
             numprocs=3
             startsecs=0
-            healthcheck_command=/bin/test -e \(directory.path)/ok
+            healthcheck_command=/bin/sh -c "test -e \(directory.path)/ok && kill -0 $SPINDLE_PROCESS_PID && test $SUPERVISOR_PROCESS_NAME = w_%(process_num)d"
             healthcheck_interval=0.2
             healthcheck_retries=1000
 
