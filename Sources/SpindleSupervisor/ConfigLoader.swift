@@ -124,6 +124,7 @@ struct ConfigLoader {
         }
         let supervisord = try supervisordOptions()
         var config = SupervisorConfig(path: mainFile, supervisord: supervisord, groups: try processGroups(supervisord))
+        try resolveDependencies(&config.groups)
         config.eventListenerPools = try eventListenerPools(supervisord)
         config.inetHTTPServers = try inetServers()
         config.unixHTTPServers = try unixServers()
@@ -353,6 +354,7 @@ struct ConfigLoader {
             for (key, value) in ownEnvironment { environment[key] = value }
             process.environment = environment
             process.serverurl = serverurl
+            process.healthcheck = try healthCheck(section, extra: common)
             processes.append(process)
         }
         return processes.sorted { ($0.priority, $0.name) < ($1.priority, $1.name) }

@@ -21,11 +21,21 @@ final class ManagedProcess: @unchecked Sendable {
     var generation = 0
     /// The thread watching the current child.
     var monitor: ProcessMonitor?
+    /// The health check, when the program has one (see Supervisor+Health.swift).
+    let health: HealthCheck?
+    /// A start was asked for while a dependency was not ready: it runs once they all are
+    /// (see Supervisor+Dependencies.swift).
+    var waitingForDependencies = false
+    /// Why the last deferred start was given up (a dependency cannot come up), or `nil`.
+    var dependencyBlock: String?
+    /// An unhealthy process is being stopped, to be started again once it has stopped.
+    var restartAfterStop = false
 
     init(group: String, config: ProcessConfig, logPaths: [LogChannel: String]) {
         self.group = group
         self.config = config
         self.machine = ProcessStateMachine(policy: .init(config))
         self.logPaths = logPaths
+        self.health = config.healthcheck.map { HealthCheck(machine: HealthCheckMachine(name: config.name, config: $0)) }
     }
 }

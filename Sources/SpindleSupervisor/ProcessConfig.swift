@@ -59,6 +59,13 @@ public struct ProcessConfig: Sendable, Hashable {
     public var environment: [String: String]
     /// `serverurl`: passed as SUPERVISOR_SERVER_URL; `nil` means AUTO (the supervisord's own).
     public var serverurl: String?
+    /// `depends_on` (spindled's): the processes this one starts after, as `group:process`
+    /// names, resolved from the program names, `group:process` and `group:*` the file lists.
+    /// The process starts only once each is RUNNING (and healthy, when it has a health check),
+    /// and stops before them.
+    public var dependsOn: [String]
+    /// The `healthcheck_*` options (spindled's), when `healthcheck_command` is set.
+    public var healthcheck: HealthCheckConfig?
 
     /// Creates a process configuration with supervisor's defaults.
     /// - Parameters:
@@ -91,6 +98,8 @@ public struct ProcessConfig: Sendable, Hashable {
         self.redirectStderr = false
         self.environment = [:]
         self.serverurl = nil
+        self.dependsOn = []
+        self.healthcheck = nil
     }
 
     /// The options of one channel.

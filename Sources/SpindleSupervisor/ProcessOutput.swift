@@ -15,11 +15,14 @@ final class ProcessOutput: Sendable {
     /// With `*_forward`: the descriptor (1 or 2) the lines also go to, and the unfinished line.
     let forward: Int32?
     private let forwardPending = Locked<[UInt8]>([])
+    /// Also receives every chunk (a health check's output is kept this way).
+    let sink: (@Sendable ([UInt8]) -> Void)?
 
     init(
         processName: String, channel: LogChannel, file: RotatingLogFile?, syslog: Bool, stripANSI: Bool,
-        mainLog: (@Sendable (LogLevel, String) -> Void)?, forward: Bool = false
+        mainLog: (@Sendable (LogLevel, String) -> Void)?, forward: Bool = false, sink: (@Sendable ([UInt8]) -> Void)? = nil
     ) {
+        self.sink = sink
         self.forward = forward ? (channel == .stdout ? 1 : 2) : nil
         self.processName = processName
         self.channel = channel
@@ -32,6 +35,7 @@ final class ProcessOutput: Sendable {
     /// Takes a chunk read from the process.
     func receive(_ chunk: [UInt8]) {
         guard !chunk.isEmpty else { return }
+        sink?(chunk)
         let data = stripANSI ? ProcessOutput.stripEscapes(chunk) : chunk
         file?.write(data)
         if syslog {

@@ -121,6 +121,7 @@ extension Supervisor {
         let state = process.machine.state
         if state.isRunning { throw .alreadyStarted(name) }
         if state == .unknown { throw .failed("\(name) is in an unknown process state") }
+        if try deferStartForDependencies(process, name: name) { return true }
         let now = Supervisor.clock
         execute(process.machine.start(now: now), for: process)
         settle(process, now: now)
@@ -132,6 +133,11 @@ extension Supervisor {
     func finishStart(_ process: ManagedProcess, name: String) throws(SupervisorFault) {
         try lock.withLock { () throws(SupervisorFault) in
             while true {
+                if process.waitingForDependencies {
+                    _ = try? changed.wait(timeout: nil)
+                    continue
+                }
+                if process.dependencyBlock != nil { throw .spawnError(name) }
                 if process.machine.spawnerr != nil { throw .spawnError(name) }
                 let state = process.machine.state
                 if state == .running { return }
@@ -169,7 +175,8 @@ extension Supervisor {
     }
 
     /// supervisor's `make_allfunc` for starts: spawn all first, then wait for each.
-    func startEach(_ processes: [ManagedProcess], wait: Bool) -> [ProcessResult] {
+    func startEach(_ unordered: [ManagedProcess], wait: Bool) -> [ProcessResult] {
+        let processes = lock.withLock { startOrder(unordered) }
         var results: [ProcessResult] = []
         var waiting: [ManagedProcess] = []
         for process in processes {
@@ -186,6 +193,8 @@ extension Supervisor {
             }
         }
         results += pollRounds(waiting) { process in
+            if process.waitingForDependencies { return nil }
+            if process.dependencyBlock != nil { return .spawnError(Supervisor.makeName(group: process.group, process: process.config.name)) }
             if process.machine.spawnerr != nil { return .spawnError(Supervisor.makeName(group: process.group, process: process.config.name)) }
             switch process.machine.state {
             case .running: return .success
@@ -246,6 +255,7 @@ extension Supervisor {
     }
 
     func beginStop(_ process: ManagedProcess, name: String) throws(SupervisorFault) {
+        if cancelDeferredStart(process) { return }
         guard process.machine.state.isRunning else { throw .notRunning(name) }
         let (actions, error) = process.machine.stop(now: Supervisor.clock)
         execute(actions, for: process)
@@ -286,12 +296,18 @@ extension Supervisor {
     }
 
     func stopEach(_ processes: [ManagedProcess], wait: Bool) -> [ProcessResult] {
+        // With depends_on, a batch stops (and is waited for) before the next: dependents first.
+        let batches = lock.withLock { stopBatches(processes) }
+        return batches.enumerated().flatMap { index, batch in stopBatch(batch, wait: wait || index < batches.count - 1) }
+    }
+
+    func stopBatch(_ processes: [ManagedProcess], wait: Bool) -> [ProcessResult] {
         var results: [ProcessResult] = []
         var waiting: [ManagedProcess] = []
         for process in processes {
             do {
                 let stopped = try lock.withLock { () throws(SupervisorFault) -> Bool in
-                    guard process.machine.state.isRunning else { return false }
+                    guard process.machine.state.isRunning || process.waitingForDependencies else { return false }
                     try beginStop(process, name: Supervisor.makeName(group: process.group, process: process.config.name))
                     return true
                 }

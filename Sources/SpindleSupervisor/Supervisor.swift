@@ -74,6 +74,7 @@ public final class Supervisor: @unchecked Sendable {
         for group in groups.values {
             for process in group.processes.values {
                 if let pid = process.popen?.pid { _ = killpg(pid, SIGKILL) }
+                if let pid = process.health?.popen?.pid { _ = killpg(pid, SIGKILL) }
             }
         }
     }
@@ -122,6 +123,7 @@ public final class Supervisor: @unchecked Sendable {
                 return true
             }
             mood = .shuttingDown
+            if hasDependencies { return shutdownInDependencyOrderLocked(until: deadline) }
             let order = groups.values.sorted { ($0.config.priority, $0.config.name) > ($1.config.priority, $1.config.name) }
             for group in order {
                 stopAllLocked(group)
@@ -136,7 +138,7 @@ public final class Supervisor: @unchecked Sendable {
                 mood = .stopped
                 try? changed.notifyAll()
             }
-            return groups.values.flatMap { $0.processes.values.compactMap(\.monitor) }
+            return groups.values.flatMap { $0.processes.values.flatMap { [$0.monitor, $0.health?.monitor].compactMap { $0 } } }
         }
         for monitor in monitors { monitor.join(timeout: deadline.remainingSeconds ?? 10) }
         if stopped {
@@ -263,7 +265,7 @@ public final class Supervisor: @unchecked Sendable {
     /// Runs the machine's due transitions until it has nothing more to do.
     func settle(_ process: ManagedProcess, now: Double) {
         for _ in 0..<8 {
-            let actions = process.machine.tick(now: now, mayStart: mood == .running)
+            let actions = process.machine.tick(now: now, mayStart: mayStart(process))
             if actions.isEmpty { return }
             execute(actions, for: process)
         }
@@ -271,6 +273,8 @@ public final class Supervisor: @unchecked Sendable {
 
     /// Carries out a state machine's actions; the lock is held.
     func execute(_ actions: [ProcessStateMachine.Action], for process: ManagedProcess) {
+        var transitions: [(from: ProcessState, to: ProcessState)] = []
+        defer { if !transitions.isEmpty { processChanged(process, transitions) } }
         for action in actions {
             switch action {
             case .spawn:
@@ -284,7 +288,8 @@ public final class Supervisor: @unchecked Sendable {
                 try? changed.notifyAll()
             case .cancelTimer:
                 process.timerDue = nil
-            case .transition:
+            case .transition(let from, let to, _):
+                transitions.append((from, to))
                 try? changed.notifyAll()
             case .log(let level, let message):
                 logger(level, message)
@@ -313,6 +318,7 @@ public final class Supervisor: @unchecked Sendable {
                 var fired = false
                 for group in groups.values.sorted(by: { ($0.config.priority, $0.config.name) < ($1.config.priority, $1.config.name) }) {
                     for process in group.ordered {
+                        if fireHealthTimer(process, now: now, earliest: &earliest) { fired = true }
                         guard let due = process.timerDue else { continue }
                         if due <= now {
                             process.timerDue = nil

@@ -81,6 +81,18 @@ enum RPCMethodCatalog {
         return methods
     }()
 
+    /// spindled's health methods, published in the `supervisor` namespace while a program has
+    /// a health check (so a supervisord.conf without one lists exactly supervisord's methods).
+    static let health: [String: Entry] = [
+        "getProcessHealth": Entry(
+            "The health of a process, as its health check (healthcheck_command) last found it: health is none\n(no check), inactive (not RUNNING), starting, healthy or unhealthy.",
+            params: [name],
+            returns: ("struct", "health  {name, group, health, failures, last_check, last_result, last_output}")),
+        "getAllProcessHealth": Entry(
+            "The health of every process, ordered as getAllProcessInfo.",
+            returns: ("array", "result  One {name, group, health, failures, last_check, last_result, last_output} struct per process")),
+    ]
+
     /// The `system` namespace, by method name.
     static let system: [String: Entry] = [
         "listMethods": Entry("The names of the methods this server publishes.", returns: ("array", "result  The method names, sorted")),

@@ -27,7 +27,7 @@ extension SupervisorController {
                 }
             }
         }
-        showStatuses(matching)
+        showStatuses(matching, health: healthWords())
         for info in matching where ProcessState(rawValue: info.number("state")).map(\.isStopped) ?? false {
             exitStatus = ExitStatus.statusNotRunning
         }
@@ -35,11 +35,12 @@ extension SupervisorController {
 
     /// The status table: the name padded to the longest name (at least 30) plus 3, the state
     /// padded to 10, the description.
-    func showStatuses(_ infos: [XMLRPCValue]) {
+    func showStatuses(_ infos: [XMLRPCValue], health: [String: String] = [:]) {
         let names = infos.map { Supervisor.makeName(group: $0.text("group"), process: $0.text("name")) }
         let width = max(30, names.map(\.count).max() ?? 0) + 3
         for (name, info) in zip(names, infos) {
-            output(SupervisorController.pad(name, width) + SupervisorController.pad(info.text("statename"), 10) + info.text("description"))
+            let description = info.text("description") + (health[name].map { ", " + $0 } ?? "")
+            output(SupervisorController.pad(name, width) + SupervisorController.pad(info.text("statename"), 10) + description)
         }
     }
 
@@ -192,6 +193,7 @@ extension SupervisorController {
 
     func restart(_ argument: String) throws(SupervisorClientError) {
         if try !upcheck() { return }
+        if SupervisorController.words(argument).first == "--rolling" { return try rollingRestart(argument) }
         if SupervisorController.words(argument).isEmpty {
             output("Error: restart requires a process name")
             exitStatus = ExitStatus.generic

@@ -42,6 +42,7 @@ extension SupervisorController {
         "restart": [
             "restart <name>\t\tRestart a process", "restart <gname>:*\tRestart all processes in a group",
             "restart <name> <name>\tRestart multiple processes or groups", "restart all\t\tRestart all processes",
+            "restart --rolling [--timeout=N] <gname>\tRestart a group one process at a time, each RUNNING (and healthy) before the next",
             "Note: restart does not reread config files. For that, see reread and update.",
         ],
         "shutdown": ["shutdown \tShut the remote supervisord down."],

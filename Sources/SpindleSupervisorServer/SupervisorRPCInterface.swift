@@ -119,6 +119,9 @@ public final class SupervisorRPCInterface: Sendable {
                 guard RPCMethodCatalog.system[name] != nil else { return .failure(.unknownMethod()) }
                 return .success(try systemMethod(name, arguments))
             }
+            if supervisorNamespaces.contains(namespace), RPCMethodCatalog.health[name] != nil, healthPublished {
+                return .success(try healthMethod(name, arguments))
+            }
             guard supervisorNamespaces.contains(namespace), RPCMethodCatalog.supervisor[name] != nil else {
                 return .failure(.unknownMethod())
             }
@@ -131,7 +134,11 @@ public final class SupervisorRPCInterface: Sendable {
     /// The full names of every published method.
     var methodNames: [String] {
         var names = RPCMethodCatalog.system.keys.map { "system." + $0 }
-        for namespace in supervisorNamespaces { names += RPCMethodCatalog.supervisor.keys.map { namespace + "." + $0 } }
+        let health = healthPublished
+        for namespace in supervisorNamespaces {
+            names += RPCMethodCatalog.supervisor.keys.map { namespace + "." + $0 }
+            if health { names += RPCMethodCatalog.health.keys.map { namespace + "." + $0 } }
+        }
         return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
@@ -141,7 +148,7 @@ public final class SupervisorRPCInterface: Sendable {
         guard parts.count == 2 else { return nil }
         if parts[0] == "system" { return RPCMethodCatalog.system[String(parts[1])] }
         guard supervisorNamespaces.contains(String(parts[0])) else { return nil }
-        return RPCMethodCatalog.supervisor[String(parts[1])]
+        return RPCMethodCatalog.supervisor[String(parts[1])] ?? (healthPublished ? RPCMethodCatalog.health[String(parts[1])] : nil)
     }
 
     // MARK: - system.*
