@@ -30,7 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
-        .target(name: "CSpindle"),
+        .target(name: "CSpindle", linkerSettings: [.linkedLibrary("z")]),
         .target(
             name: "SpindleSystem",
             dependencies: [

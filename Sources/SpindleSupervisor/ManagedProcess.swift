@@ -21,6 +21,8 @@ final class ManagedProcess: @unchecked Sendable {
     var generation = 0
     /// The thread watching the current child.
     var monitor: ProcessMonitor?
+    /// The current child's process tree (`killtree`), ended when the child has exited.
+    var tree: ProcessTree?
 
     init(group: String, config: ProcessConfig, logPaths: [LogChannel: String]) {
         self.group = group

@@ -59,6 +59,10 @@ public struct ProcessConfig: Sendable, Hashable {
     public var environment: [String: String]
     /// `serverurl`: passed as SUPERVISOR_SERVER_URL; `nil` means AUTO (the supervisord's own).
     public var serverurl: String?
+    /// `killtree` (spindled's): when the main process has exited or been stopped, its leftover
+    /// descendants (its cgroup, or what carries its cookie or session) get `stopsignal`, then
+    /// SIGKILL after `stopwaitsecs`; default true. False leaves them running, as supervisord does.
+    public var killtree: Bool = true
 
     /// Creates a process configuration with supervisor's defaults.
     /// - Parameters:

@@ -14,6 +14,11 @@ import SpindleThreading
 /// unfinished line is held until its newline arrives, `flush()` is called, or it outgrows
 /// `maxBytes`; with `maxBytes` 0 the file is never rotated and bytes are written as they come.
 /// With `backups` 0 a rotation truncates the file, as supervisor's does.
+///
+/// With `compress` (spindled's `*_logfile_compress`) the backups are gzip files `name.1.gz` ...
+/// `name.N.gz`: a rotation only renames the full file aside (the writer never waits for zlib)
+/// and a background thread shifts the backups and compresses it; `waitForCompression` waits
+/// for that work (spindled does before it exits).
 public final class RotatingLogFile: @unchecked Sendable {
     /// The file written to.
     public let path: String
@@ -21,6 +26,8 @@ public final class RotatingLogFile: @unchecked Sendable {
     public let maxBytes: Int
     /// How many rotated files are kept.
     public let backups: Int
+    /// Whether rotated files are gzipped (`name.1.gz` ...).
+    public let compress: Bool
 
     private let lock = Lock()
     private var fd: Int32 = -1
@@ -32,11 +39,13 @@ public final class RotatingLogFile: @unchecked Sendable {
     ///   - path: The file.
     ///   - maxBytes: The rotation size; 0 for none.
     ///   - backups: The backups kept.
+    ///   - compress: Whether the backups are gzipped.
     /// - Throws: `SystemError` when the file cannot be opened.
-    public init(path: String, maxBytes: Int, backups: Int) throws(SystemError) {
+    public init(path: String, maxBytes: Int, backups: Int, compress: Bool = false) throws(SystemError) {
         self.path = path
         self.maxBytes = max(0, maxBytes)
         self.backups = max(0, backups)
+        self.compress = compress
         try lock.withLock { () throws(SystemError) in try openFile(truncate: false) }
     }
 
@@ -94,6 +103,14 @@ public final class RotatingLogFile: @unchecked Sendable {
         }
     }
 
+    /// Waits until the backups of every compressing log file have been written.
+    /// - Parameter timeout: Seconds to wait at most; `nil` waits as long as it takes.
+    /// - Returns: Whether no compression is pending.
+    @discardableResult
+    public static func waitForCompression(timeout: Double? = nil) -> Bool {
+        LogCompressor.shared.waitUntilIdle(timeout: timeout)
+    }
+
     /// Writes any unfinished line and closes the file; later writes are dropped.
     public func close() {
         flush()
@@ -147,7 +164,12 @@ public final class RotatingLogFile: @unchecked Sendable {
 
     private func rotate() {
         closeFile()
-        if backups > 0 {
+        if backups > 0, compress {
+            let rotated = LogCompressor.shared.rotatedName(for: path)
+            if rename(path, rotated) == 0 {
+                LogCompressor.shared.enqueue(.init(path: path, rotated: rotated, backups: backups))
+            }
+        } else if backups > 0 {
             for i in stride(from: backups - 1, through: 1, by: -1) {
                 let source = "\(path).\(i)"
                 if access(source, F_OK) == 0 { _ = rename(source, "\(path).\(i + 1)") }

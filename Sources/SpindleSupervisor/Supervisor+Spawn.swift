@@ -94,15 +94,34 @@ extension Supervisor {
                 }
             }
         }
+        let tree = config.killtree ? ProcessTree.make(name: config.name) : nil
+        var procs: Int32?
+        if let tree {
+            if let cookie = tree.cookie, let equals = cookie.firstIndex(of: "=") {
+                environment[String(cookie[..<equals])] = String(cookie[cookie.index(after: equals)...])
+            }
+            do {
+                procs = try tree.openProcs()
+            } catch {
+                tree.remove()
+                execute(process.machine.spawnFailed("couldn't make the cgroup of \(config.name): \(error.message)", now: now), for: process)
+                return
+            }
+            options.cgroupProcs = procs
+        }
         let popen: Popen
         do {
+            defer { if let procs { try? closeDescriptor(procs) } }
             popen = try Popen(
                 resolved.argv, stdin: .pipe, stdout: .pipe, stderr: config.redirectStderr ? .stdout : .pipe,
                 cwd: config.directory, env: environment, options: options)
         } catch {
+            tree?.remove()
             execute(process.machine.spawnFailed(Supervisor.spawnMessage(error, config: config, argv: resolved.argv), now: now), for: process)
             return
         }
+        tree?.spawned(popen.pid)
+        process.tree = tree
         process.generation += 1
         process.popen = popen
         let generation = process.generation
@@ -118,6 +137,10 @@ extension Supervisor {
             _ = killpg(popen.pid, SIGKILL)
             _ = try? popen.wait()
             process.popen = nil
+            if let tree = process.tree {
+                process.tree = nil
+                TreeReaper.shared.end(tree, signal: SIGKILL, wait: 0)
+            }
             execute(process.machine.spawnFailed("cannot watch '\(config.name)': \(error)", now: now), for: process)
             return
         }
@@ -132,6 +155,7 @@ extension Supervisor {
         case "setuid", "setgid", "setgroups", "user", "group": return "couldn't setuid to \(config.uid.map(String.init) ?? config.user ?? ""): \(why)"
         case "exec": return "couldn't exec \(argv.first ?? config.command): \(why)"
         case "fork": return "Too many processes in process table to spawn '\(config.name)'"
+        case "cgroup": return "couldn't join the cgroup of \(config.name): \(why)"
         case "pipe", "open": return "too many open files to spawn '\(config.name)'"
         default: return "unknown error during spawn of '\(config.name)': \(error)"
         }
@@ -147,7 +171,7 @@ extension Supervisor {
             var file: RotatingLogFile?
             if let path = process.logPaths[channel] {
                 do {
-                    file = try RotatingLogFile(path: path, maxBytes: settings.maxbytes, backups: settings.backups)
+                    file = try RotatingLogFile(path: path, maxBytes: settings.maxbytes, backups: settings.backups, compress: settings.compress)
                 } catch {
                     logger(.error, "cannot open \(channel.rawValue) log of \(config.name): \(error)")
                 }
@@ -164,6 +188,10 @@ extension Supervisor {
             guard process.generation == generation, let popen = process.popen else { return }
             let code = popen.poll() ?? ((try? popen.wait(timeout: 5)) ?? -SIGKILL)
             process.popen = nil
+            if let tree = process.tree {
+                process.tree = nil
+                TreeReaper.shared.end(tree, signal: process.config.stopsignal, wait: process.config.stopwaitsecs)
+            }
             process.wallStop = Supervisor.wallClock
             let now = Supervisor.clock
             execute(process.machine.exited(ProcessExitStatus(returncode: code), now: now), for: process)
