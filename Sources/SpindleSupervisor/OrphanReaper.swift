@@ -28,11 +28,16 @@ public enum OrphanReaper {
     @discardableResult
     public static func reap() -> [Int32] {
         let me = getpid()
+        // Looked for outside the exclusive section (spawns are not held up by the scan): a
+        // zombie seen here whose spawn has not registered it yet is registered by the time the
+        // section is entered, since a spawn registers its child before it lets the section in.
+        let zombies = ProcessTable.all().filter { $0.ppid == me && $0.isZombie }.map(\.pid)
+        if zombies.isEmpty { return [] }
         return SpawnedChildren.exclusively { isSpawned in
             var reaped: [Int32] = []
-            for entry in ProcessTable.all() where entry.ppid == me && entry.isZombie && !isSpawned(entry.pid) {
+            for pid in zombies where !isSpawned(pid) {
                 var status: Int32 = 0
-                if spindle_wait_child(entry.pid, 1, &status) == entry.pid { reaped.append(entry.pid) }
+                if spindle_wait_child(pid, 1, &status) == pid { reaped.append(pid) }
             }
             return reaped
         }

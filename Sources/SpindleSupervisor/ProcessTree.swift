@@ -42,20 +42,33 @@ final class ProcessTree: @unchecked Sendable {
         /// Trees made and not removed, keeping `base` alive.
         var live = 0
         var serial = 0
+        /// Set when a child could not join its cgroup: later spawns use the cookie.
+        var cgroupsRefused = false
     }
 
     private static let shared = Locked(Shared())
 
     /// A tree for a spawn of `name`: a fresh cgroup when one can be made, else a cookie.
     static func make(name: String) -> ProcessTree {
+        make(name: name, cgroups: true)
+    }
+
+    /// Stops using cgroups (a child could not join one: writable directories, but no right to
+    /// move processes there); later trees use the cookie.
+    static func refuseCgroups() {
+        shared.withLock { $0.cgroupsRefused = true }
+    }
+
+    /// A tree for a spawn of `name`, with a cgroup only when `cgroups` and they are usable.
+    static func make(name: String, cgroups: Bool) -> ProcessTree {
         let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
         let made = shared.withLock { state -> (String?, Int) in
             state.serial += 1
-            if !state.probed || (state.base == nil && state.live == 0) {
+            if cgroups, !state.cgroupsRefused, !state.probed || (state.base == nil && state.live == 0) {
                 state.probed = true
                 state.base = makeBase()
             }
-            guard let base = state.base else { return (nil, state.serial) }
+            guard cgroups, !state.cgroupsRefused, let base = state.base else { return (nil, state.serial) }
             let path = "\(base)/\(safe).\(state.serial)"
             if mkdir(path, 0o755) != 0 { return (nil, state.serial) }
             state.live += 1
@@ -65,8 +78,10 @@ final class ProcessTree: @unchecked Sendable {
         return ProcessTree(name: name, cgroup: nil, cookie: "\(cookieName)=\(getpid()).\(made.1)")
     }
 
-    /// `<own cgroup v2>/spindled.<pid>`, made; nil when there is no cgroup v2 or it is not writable.
+    /// `<own cgroup v2>/spindled.<pid>`, made; nil when there is no cgroup v2, it is not
+    /// writable, or `SPINDLED_NO_CGROUP=1` is in the environment.
     private static func makeBase() -> String? {
+        if let value = getenv("SPINDLED_NO_CGROUP"), String(cString: value) == "1" { return nil }
         guard let mount = cgroup2Mount(), let own = ownCgroup() else { return nil }
         let base = (own == "/" ? mount : mount + own) + "/spindled.\(getpid())"
         if mkdir(base, 0o755) != 0, errno != EEXIST { return nil }
@@ -96,13 +111,12 @@ final class ProcessTree: @unchecked Sendable {
         return nil
     }
 
-    /// Opens the cgroup's `cgroup.procs` for the spawn to join (the caller closes it).
-    /// - Throws: `SystemError` when it cannot be opened.
-    func openProcs() throws(SystemError) -> Int32? {
+    /// Opens the cgroup's `cgroup.procs` for the spawn to join (the caller closes it); nil
+    /// without a cgroup or when it cannot be opened.
+    func openProcs() -> Int32? {
         guard let cgroup else { return nil }
         let fd = open(cgroup + "/cgroup.procs", O_WRONLY | O_CLOEXEC)
-        if fd < 0 { throw SystemError(call: "open", errno: errno, subject: cgroup + "/cgroup.procs") }
-        return fd
+        return fd < 0 ? nil : fd
     }
 
     /// Records the spawned child.

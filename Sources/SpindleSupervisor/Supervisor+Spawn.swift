@@ -94,33 +94,14 @@ extension Supervisor {
                 }
             }
         }
-        let tree = config.killtree ? ProcessTree.make(name: config.name) : nil
-        var procs: Int32?
-        if let tree {
-            if let cookie = tree.cookie, let equals = cookie.firstIndex(of: "=") {
-                environment[String(cookie[..<equals])] = String(cookie[cookie.index(after: equals)...])
-            }
-            do {
-                procs = try tree.openProcs()
-            } catch {
-                tree.remove()
-                execute(process.machine.spawnFailed("couldn't make the cgroup of \(config.name): \(error.message)", now: now), for: process)
-                return
-            }
-            options.cgroupProcs = procs
-        }
         let popen: Popen
+        let tree: ProcessTree?
         do {
-            defer { if let procs { try? closeDescriptor(procs) } }
-            popen = try Popen(
-                resolved.argv, stdin: .pipe, stdout: .pipe, stderr: config.redirectStderr ? .stdout : .pipe,
-                cwd: config.directory, env: environment, options: options)
+            (popen, tree) = try Supervisor.start(resolved.argv, config: config, environment: environment, options: options)
         } catch {
-            tree?.remove()
             execute(process.machine.spawnFailed(Supervisor.spawnMessage(error, config: config, argv: resolved.argv), now: now), for: process)
             return
         }
-        tree?.spawned(popen.pid)
         process.tree = tree
         process.generation += 1
         process.popen = popen
@@ -147,6 +128,48 @@ extension Supervisor {
         execute(process.machine.spawned(pid: popen.pid, now: now), for: process)
     }
 
+    /// Starts the child, in a process tree of its own with `killtree`: a fresh cgroup when one
+    /// can be joined (a child refused by its cgroup is started again with the cookie, and cgroups
+    /// are not tried again), else the cookie in its environment.
+    static func start(
+        _ argv: [String], config: ProcessConfig, environment: [String: String], options: SpawnOptions
+    ) throws(SpawnError) -> (Popen, ProcessTree?) {
+        func attempt(cgroups: Bool) throws(SpawnError) -> (Popen, ProcessTree?) {
+            guard config.killtree else {
+                return (try Popen(argv, stdin: .pipe, stdout: .pipe, stderr: config.redirectStderr ? .stdout : .pipe, cwd: config.directory, env: environment, options: options), nil)
+            }
+            let tree = ProcessTree.make(name: config.name, cgroups: cgroups)
+            var environment = environment
+            var options = options
+            if let cookie = tree.cookie, let equals = cookie.firstIndex(of: "=") {
+                environment[String(cookie[..<equals])] = String(cookie[cookie.index(after: equals)...])
+            }
+            let procs = tree.openProcs()
+            defer { if let procs { try? closeDescriptor(procs) } }
+            if tree.cgroup != nil, procs == nil {
+                tree.remove()
+                ProcessTree.refuseCgroups()
+                return try attempt(cgroups: false)
+            }
+            options.cgroupProcs = procs
+            do {
+                let popen = try Popen(
+                    argv, stdin: .pipe, stdout: .pipe, stderr: config.redirectStderr ? .stdout : .pipe,
+                    cwd: config.directory, env: environment, options: options)
+                tree.spawned(popen.pid)
+                return (popen, tree)
+            } catch {
+                tree.remove()
+                if error.step == "cgroup", cgroups {
+                    ProcessTree.refuseCgroups()
+                    return try attempt(cgroups: false)
+                }
+                throw error
+            }
+        }
+        return try attempt(cgroups: true)
+    }
+
     /// supervisor's wording of a failed step of starting a child.
     static func spawnMessage(_ error: SpawnError, config: ProcessConfig, argv: [String]) -> String {
         let why = SystemError(call: error.step, errno: error.errno).message
@@ -155,7 +178,6 @@ extension Supervisor {
         case "setuid", "setgid", "setgroups", "user", "group": return "couldn't setuid to \(config.uid.map(String.init) ?? config.user ?? ""): \(why)"
         case "exec": return "couldn't exec \(argv.first ?? config.command): \(why)"
         case "fork": return "Too many processes in process table to spawn '\(config.name)'"
-        case "cgroup": return "couldn't join the cgroup of \(config.name): \(why)"
         case "pipe", "open": return "too many open files to spawn '\(config.name)'"
         default: return "unknown error during spawn of '\(config.name)': \(error)"
         }

@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 import SpindleSubprocess
-import SpindleSupervisor
+@testable import SpindleSupervisor
 import SpindleSupervisorServer
 import SpindleSystem
 import SpindleTestSupport
@@ -28,6 +28,12 @@ struct SpindledTreeTests {
             guard let entry = stat(pid) else { return false }
             return entry.ppid == parent && entry.state == "Z"
         }
+    }
+
+    /// Whether this machine lets spindled make cgroups (then it must use them).
+    static var cgroupWritable: Bool {
+        guard let mount = ProcessTree.cgroup2Mount(), let own = ProcessTree.ownCgroup() else { return false }
+        return access(own == "/" ? mount : mount + own, W_OK) == 0
     }
 
     static func pid(in directory: TestDirectory, _ name: String) -> Int32? {
@@ -116,7 +122,8 @@ struct SpindledTreeTests {
     /// re-parented to it. Stopping its program (killtree, the default) ends that grandchild and
     /// spindled reaps it; with killtree=false it survives the stop, as under supervisord, and is
     /// still reaped by spindled when it dies. An orphan that exits by itself leaves no zombie.
-    @Test func stoppingAProgramEndsItsDoubleForkedGrandchildAndLeavesNoZombie() throws {
+    @Test(arguments: [false, true])
+    func stoppingAProgramEndsItsDoubleForkedGrandchildAndLeavesNoZombie(withoutCgroup: Bool) throws {
         let directory = TestDirectory()
         defer { directory.remove() }
         let dir = directory.path
@@ -145,7 +152,9 @@ struct SpindledTreeTests {
 
             """
         let path = SpindledTests.config(directory, programs: programs)
-        let daemon = try DaemonProcess([Binaries.spindled], config: path, directory: directory, socket: directory.file("sd.sock"))
+        // SPINDLED_NO_CGROUP=1: the tree is tracked by the cookie and the session instead.
+        let command = withoutCgroup ? ["/usr/bin/env", "SPINDLED_NO_CGROUP=1", Binaries.spindled] : [Binaries.spindled]
+        let daemon = try DaemonProcess(command, config: path, directory: directory, socket: directory.file("sd.sock"))
         defer { daemon.stop() }
         let spindled = daemon.popen.pid
         #expect(daemon.waitUntilServing(), "\(directory.read("daemon.out"))")
@@ -161,13 +170,14 @@ struct SpindledTreeTests {
         }
         // Re-parented to spindled (not init), in a session of its own.
         #expect(waitUntil(timeout: 10) { SpindledTreeTests.stat(grandchild)?.ppid == spindled }, "\(String(describing: SpindledTreeTests.stat(grandchild)))")
-        #expect(SpindledTreeTests.stat(grandchild)?.session == grandchild)
+        #expect(waitUntil(timeout: 10) { SpindledTreeTests.stat(grandchild)?.session == grandchild })
         #expect(SpindledTreeTests.stat(kept)?.ppid == spindled)
         // Tracked: in the start's own cgroup when one is writable, else by the cookie.
         func tracked(_ pid: Int32, _ name: String) -> Bool {
             let cgroup = (try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)) ?? ""
             let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ").map { String(decoding: $0, as: UTF8.self) } ?? ""
-            return cgroup.contains("/spindled.\(spindled)/\(name).") || environ.contains("SPINDLED_TREE=\(spindled).")
+            let cookie = environ.contains("SPINDLED_TREE=\(spindled).")
+            return withoutCgroup ? cookie : cgroup.contains("/spindled.\(spindled)/\(name).") || (cookie && !SpindledTreeTests.cgroupWritable)
         }
         #expect(tracked(grandchild, "tree"), "\((try? String(contentsOfFile: "/proc/\(grandchild)/cgroup", encoding: .utf8)) ?? "")")
         #expect(!tracked(kept, "keep"), "killtree=false: no cgroup, no cookie")

@@ -47,8 +47,8 @@ struct ProcessTreeTests {
         guard pids.count == 2 else { return }
         defer { for pid in pids { kill(pid, SIGKILL) } }
         let (grandchild, scrubbed) = (pids[0], pids[1])
-        #expect(ProcessTable.entry(grandchild)?.session == grandchild, "in a session of its own")
-        #expect(!ProcessTable.environment(of: scrubbed, contains: cookie), "env -i dropped the cookie")
+        #expect(ProcessTreeTests.waitFor(10) { ProcessTable.entry(grandchild)?.session == grandchild }, "in a session of its own")
+        #expect(ProcessTreeTests.waitFor(10) { !ProcessTable.environment(of: scrubbed, contains: cookie) }, "env -i dropped the cookie")
         #expect(ProcessTreeTests.waitFor(10) { Set(tree.members()).isSuperset(of: [popen.pid, grandchild, scrubbed]) }, "\(tree.members())")
         // Not this process, nor anything older than the spawn.
         #expect(!tree.members().contains(getpid()))
