@@ -136,7 +136,7 @@ final class ProcessTree: @unchecked Sendable {
         let table = ProcessTable.all().filter { !$0.isZombie && $0.pid != me && $0.startTime >= bornAfter }
         var found = Set<Int32>()
         for entry in table {
-            if (leader > 0 && (entry.pid == leader || entry.session == leader)) || ProcessTable.environment(of: entry.pid, contains: cookie) {
+            if (leader > 0 && entry.session == leader) || ProcessTable.environment(of: entry.pid, contains: cookie) {
                 found.insert(entry.pid)
             }
         }

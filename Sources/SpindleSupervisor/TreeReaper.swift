@@ -6,7 +6,7 @@ import SpindleSystem
 import SpindleThreading
 
 /// Ends what is left of a `killtree` program's tree once its main process has exited (by
-/// itself or stopped): the leftovers get the program's `stopsignal`, and SIGKILL once
+/// itself or stopped): the leftovers get the program's `stopsignal` (and SIGCONT), and SIGKILL once
 /// `stopwaitsecs` have passed; the cgroup is removed when the tree is empty.
 ///
 /// One thread (started when there is work, gone when there is none) serves every tree: it
@@ -31,7 +31,6 @@ final class TreeReaper: @unchecked Sendable {
     private struct State {
         var incoming: [Pending] = []
         var running = false
-        var active = 0
         var wakeRead: Int32 = -1
         var wakeWrite: Int32 = -1
     }
@@ -98,9 +97,6 @@ final class TreeReaper: @unchecked Sendable {
         }
     }
 
-    /// How many trees are still ending.
-    var pending: Int { lock.withLock { state.active + state.incoming.count } }
-
     private func work(immediately: Bool = false) {
         var trees: [Pending] = []
         while true {
@@ -131,6 +127,8 @@ final class TreeReaper: @unchecked Sendable {
                 } else {
                     for pid in members where !pending.signalled.contains(pid) {
                         TreeReaper.send(pending.signal, to: pid)
+                        // A stopped process would not act on it until continued (systemd does the same).
+                        TreeReaper.send(SIGCONT, to: pid)
                         pending.signalled.insert(pid)
                     }
                     next = min(next, pending.killAt)
@@ -148,7 +146,6 @@ final class TreeReaper: @unchecked Sendable {
             }
             trees = kept
             let done = lock.withLock { () -> Bool in
-                state.active = trees.count
                 if trees.isEmpty, state.incoming.isEmpty {
                     state.running = false
                     try? idle.notifyAll()
