@@ -83,9 +83,32 @@ final class ProcessTree: @unchecked Sendable {
     private static func makeBase() -> String? {
         if let value = getenv("SPINDLED_NO_CGROUP"), String(cString: value) == "1" { return nil }
         guard let mount = cgroup2Mount(), let own = ownCgroup() else { return nil }
-        let base = (own == "/" ? mount : mount + own) + "/spindled.\(getpid())"
+        let parent = own == "/" ? mount : mount + own
+        let base = parent + "/spindled.\(getpid())"
         if mkdir(base, 0o755) != 0, errno != EEXIST { return nil }
+        removeStale(in: parent)
         return base
+    }
+
+    /// Removes the empty cgroups a spindled that is gone (killed, say) left in `parent`; a
+    /// cgroup that still holds a process refuses rmdir and stays.
+    private static func removeStale(in parent: String) {
+        func entries(_ path: String) -> [String] {
+            guard let dir = opendir(path) else { return [] }
+            defer { closedir(dir) }
+            var names: [String] = []
+            while let item = readdir(dir) {
+                let name = withUnsafeBytes(of: item.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+                if item.pointee.d_type == UInt8(DT_DIR), name != ".", name != ".." { names.append(name) }
+            }
+            return names
+        }
+        for name in entries(parent) where name.hasPrefix("spindled.") {
+            guard let pid = Int32(name.dropFirst(9)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            let stale = parent + "/" + name
+            for child in entries(stale) { _ = rmdir(stale + "/" + child) }
+            _ = rmdir(stale)
+        }
     }
 
     /// Where the cgroup v2 hierarchy is mounted (`/sys/fs/cgroup`, or `.../unified` on a hybrid system).

@@ -152,6 +152,14 @@ struct SpindledTreeTests {
 
             """
         let path = SpindledTests.config(directory, programs: programs)
+        // What a spindled killed with SIGKILL left behind: removed by the next one.
+        var stale: String?
+        if !withoutCgroup, SpindledTreeTests.cgroupWritable, let mount = ProcessTree.cgroup2Mount(), let own = ProcessTree.ownCgroup() {
+            let gone = try Popen(["/bin/true"])
+            _ = try gone.wait(timeout: 10)
+            let dir = (own == "/" ? mount : mount + own) + "/spindled.\(gone.pid)"
+            if mkdir(dir, 0o755) == 0, mkdir(dir + "/old.1", 0o755) == 0 { stale = dir }
+        }
         // SPINDLED_NO_CGROUP=1: the tree is tracked by the cookie and the session instead.
         let command = withoutCgroup ? ["/usr/bin/env", "SPINDLED_NO_CGROUP=1", Binaries.spindled] : [Binaries.spindled]
         let daemon = try DaemonProcess(command, config: path, directory: directory, socket: directory.file("sd.sock"))
@@ -178,6 +186,11 @@ struct SpindledTreeTests {
             let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ").map { String(decoding: $0, as: UTF8.self) } ?? ""
             let cookie = environ.contains("SPINDLED_TREE=\(spindled).")
             return withoutCgroup ? cookie : cgroup.contains("/spindled.\(spindled)/\(name).") || (cookie && !SpindledTreeTests.cgroupWritable)
+        }
+        if let stale {
+            #expect(access(stale, F_OK) != 0, "a dead spindled's empty cgroups are removed")
+            _ = rmdir(stale + "/old.1")
+            _ = rmdir(stale)
         }
         #expect(tracked(grandchild, "tree"), "\((try? String(contentsOfFile: "/proc/\(grandchild)/cgroup", encoding: .utf8)) ?? "")")
         #expect(!tracked(kept, "keep"), "killtree=false: no cgroup, no cookie")
