@@ -56,15 +56,35 @@ public final class RotatingLogFile: @unchecked Sendable {
     public func write(_ bytes: some Collection<UInt8>) {
         lock.withLock {
             if maxBytes == 0 {
-                append(Array(bytes))
+                append(ArraySlice(bytes))
                 return
             }
             pending.append(contentsOf: bytes)
+            // Whole lines that fit the current file go out together, in one write: a line that
+            // would take the file past maxBytes rotates it first (as `writeLine` does), and only
+            // a line longer than maxBytes is cut, by `writeLine`.
             var start = 0
+            var batchStart = 0
+            func flushBatch(upTo end: Int) {
+                if end > batchStart { append(pending[batchStart..<end]) }
+                batchStart = end
+            }
             while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                writeLine(pending[start...newline])
+                let count = newline + 1 - start
+                if count > maxBytes {
+                    flushBatch(upTo: start)
+                    writeLine(pending[start...newline])
+                    batchStart = newline + 1
+                } else {
+                    let filled = size + (start - batchStart)
+                    if filled > 0, filled + count > maxBytes {
+                        flushBatch(upTo: start)
+                        rotate()
+                    }
+                }
                 start = newline + 1
             }
+            flushBatch(upTo: start)
             pending.removeFirst(start)
             while pending.count >= maxBytes {
                 writeLine(pending[0..<maxBytes])
@@ -145,10 +165,10 @@ public final class RotatingLogFile: @unchecked Sendable {
             return
         }
         if size > 0, size + line.count > maxBytes { rotate() }
-        append(Array(line))
+        append(line)
     }
 
-    private func append(_ bytes: [UInt8]) {
+    private func append(_ bytes: ArraySlice<UInt8>) {
         guard fd >= 0, !bytes.isEmpty else { return }
         var offset = 0
         while offset < bytes.count {
