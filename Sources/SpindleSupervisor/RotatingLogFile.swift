@@ -69,7 +69,7 @@ public final class RotatingLogFile: @unchecked Sendable {
                 if end > batchStart { append(pending[batchStart..<end]) }
                 batchStart = end
             }
-            while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            while let newline = nextNewline(from: start) {
                 let count = newline + 1 - start
                 if count > maxBytes {
                     flushBatch(upTo: start)
@@ -138,6 +138,16 @@ public final class RotatingLogFile: @unchecked Sendable {
     }
 
     // MARK: - Under the lock
+
+    /// The index of the first newline in `pending` at or after `start` (memchr), or nil.
+    private func nextNewline(from start: Int) -> Int? {
+        pending.withUnsafeBufferPointer { buffer -> Int? in
+            guard start < buffer.count, let base = buffer.baseAddress,
+                let found = memchr(base + start, Int32(UInt8(ascii: "\n")), buffer.count - start)
+            else { return nil }
+            return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+        }
+    }
 
     private func openFile(truncate: Bool) throws(SystemError) {
         let flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0)
