@@ -31,7 +31,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
-        .target(name: "CSpindle"),
+        .target(name: "CSpindle", linkerSettings: [.linkedLibrary("z")]),
         .target(
             name: "SpindleSystem",
             dependencies: [

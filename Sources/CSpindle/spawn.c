@@ -84,6 +84,17 @@ __attribute__((noreturn)) static void child_exec(const struct spindle_spawn_conf
         }
     }
 
+    // The cgroup first, so that nothing the child becomes can escape it.
+    step = SPINDLE_STEP_CGROUP;
+    if (c->join_cgroup) {
+        ssize_t written;
+        do {
+            written = write(c->cgroup_fd, "0", 1);
+        } while (written == -1 && errno == EINTR);
+        if (written != 1) goto fail;
+    }
+
+    step = SPINDLE_STEP_FDS;
     // Descriptors: first copy every source above all targets, so that no dup2 can overwrite a
     // source still to be used, then put the copies in place (dup2 clears close-on-exec).
     int floor = 3;

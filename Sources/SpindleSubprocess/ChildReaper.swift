@@ -9,12 +9,15 @@ enum ChildReaper {
         let reaper = SpindleThread(name: "spindle-reaper-\(pid)", daemon: true) {
             var status: Int32 = 0
             _ = spindle_wait_child(pid, 0, &status)
+            SpawnedChildren.reaped(pid)
         }
         do {
             try reaper.start()
         } catch {
             var status: Int32 = 0
-            _ = spindle_wait_child(pid, 1, &status)  // no thread to spare: reap it if it has ended
+            if spindle_wait_child(pid, 1, &status) == pid {  // no thread to spare: reap it if it has ended
+                SpawnedChildren.reaped(pid)
+            }
         }
     }
 }

@@ -125,6 +125,7 @@ public final class Popen: @unchecked Sendable {
             spec.processGroup = options.processGroup ?? -1
             spec.restoreSignals = options.restoreSignals
             spec.umask = options.umask
+            spec.cgroupProcs = options.cgroupProcs
             if let user = options.user {
                 let resolved = try resolveUser(user)
                 spec.uid = resolved.uid
@@ -174,10 +175,12 @@ public final class Popen: @unchecked Sendable {
         var status: Int32 = 0
         let rc = spindle_wait_child(pid, blocking ? 0 : 1, &status)
         if rc == pid {
+            SpawnedChildren.reaped(pid)
             state.withLock { $0.returncode = status }
             return status
         }
         if rc == -1, errno == ECHILD {
+            SpawnedChildren.reaped(pid)
             // Someone else reaped it (SIGCHLD set to SIG_IGN, say); as Python does, call it 0.
             state.withLock { $0.returncode = 0 }
             return 0

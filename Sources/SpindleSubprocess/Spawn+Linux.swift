@@ -22,6 +22,7 @@ struct ChildSpec {
     var gid: gid_t?
     var groups: [gid_t]?
     var uid: uid_t?
+    var cgroupProcs: Int32?
 }
 
 /// NUL-terminated copies of strings, and a NULL-terminated array of them, freed together.
@@ -44,7 +45,7 @@ final class CStrings {
 
 private let stepNames: [Int32: String] = [
     1: "descriptors", 2: "chdir", 3: "signals", 4: "setsid", 5: "setpgid", 6: "setgroups",
-    7: "setgid", 8: "setuid", 9: "close_fds", 10: "exec", 11: "fork",
+    7: "setgid", 8: "setuid", 9: "close_fds", 10: "exec", 11: "fork", 12: "cgroup",
 ]
 
 /// Starts a child.
@@ -62,7 +63,7 @@ func spawnChild(_ spec: ChildSpec) throws(SpawnError) -> (pid: pid_t, pidfd: Int
     var keep = spec.keep
     var groups = spec.groups ?? []
     var result = spindle_spawn_result()
-    let rc = fds.withUnsafeMutableBufferPointer { fdBuffer in
+    let rc: Bool = fds.withUnsafeMutableBufferPointer { fdBuffer in
         keep.withUnsafeMutableBufferPointer { keepBuffer in
             groups.withUnsafeMutableBufferPointer { groupBuffer in
                 var config = spindle_spawn_config()
@@ -96,11 +97,15 @@ func spawnChild(_ spec: ChildSpec) throws(SpawnError) -> (pid: pid_t, pidfd: Int
                     config.set_uid = 1
                     config.uid = uid
                 }
-                return spindle_spawn(&config, &result)
+                if let cgroup = spec.cgroupProcs {
+                    config.join_cgroup = 1
+                    config.cgroup_fd = cgroup
+                }
+                return SpawnedChildren.spawning { spindle_spawn(&config, &result) == 0 ? result.pid : nil }
             }
         }
     }
-    if rc == 0 { return (result.pid, result.pidfd) }
+    if rc { return (result.pid, result.pidfd) }
     let step = stepNames[result.step] ?? "spawn"
     let path: String?
     switch result.step {

@@ -7,7 +7,7 @@ import SpindleSystem
 /// Spindle never reports a spawn failure as a child that exits with 127.
 public struct SpawnError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The step that failed: "exec", "chdir", "setuid", "setgid", "setgroups", "setsid",
-    /// "setpgid", "descriptors", "close_fds", "signals", "fork", "pipe", "open", "user", "group".
+    /// "setpgid", "descriptors", "close_fds", "signals", "fork", "pipe", "open", "user", "group", "cgroup".
     public let step: String
     /// The error number.
     public let errno: Int32

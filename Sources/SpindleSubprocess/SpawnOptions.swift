@@ -20,6 +20,10 @@ public struct SpawnOptions: Sendable {
     public var umask: UInt32?
     /// Give the child default handling of SIGPIPE and SIGXFSZ and an empty signal mask.
     public var restoreSignals = true
+    /// An open `cgroup.procs` file of a cgroup v2 that the child joins first thing after the
+    /// fork, before it runs anything (so none of its descendants starts outside it); `nil`
+    /// leaves the child in its parent's cgroup. A failed join fails the spawn (step `cgroup`).
+    public var cgroupProcs: Int32?
 
     /// Creates options with Python's defaults.
     public init(

@@ -252,6 +252,7 @@ struct ConfigLoader {
         let stopasgroup = try get("stopasgroup", false, ConfigValues.boolean)
         let killasgroup = try get("killasgroup", stopasgroup, ConfigValues.boolean)
         let exitcodes = try get("exitcodes", [0], ConfigValues.exitCodes)
+        let killtree = try get("killtree", true, ConfigValues.boolean)
         let redirectStderr = try get("redirect_stderr", false, ConfigValues.boolean)
         let numprocs = try get("numprocs", 1, ConfigValues.integer)
         let numprocsStart = try get("numprocs_start", 0, ConfigValues.integer)
@@ -313,10 +314,12 @@ struct ConfigLoader {
                         "For [\(section)], AUTO logging used for \(key) without rollover, set maxbytes > 0 to avoid filling up filesystem unintentionally")
                 }
                 let forward = try get("\(channel.rawValue)_forward", false, ConfigValues.boolean)
+                let compress = try get("\(key)_compress", false, ConfigValues.boolean)
                 let (captureMaxbytes, events) = capture[channel]!
                 channels[channel] = LogChannelConfig(
                     logfile: logfile, maxbytes: maxbytes, backups: backups, captureMaxbytes: captureMaxbytes,
                     eventsEnabled: events, syslog: syslog, forward: forward)
+                channels[channel]!.compress = compress
             }
             if redirectStderr {
                 if case .path = channels[.stderr]!.logfile {
@@ -355,6 +358,7 @@ struct ConfigLoader {
             process.environment = environment
             process.serverurl = serverurl
             process.healthcheck = try healthCheck(section, extra: common)
+            process.killtree = killtree
             processes.append(process)
         }
         return processes.sorted { ($0.priority, $0.name) < ($1.priority, $1.name) }

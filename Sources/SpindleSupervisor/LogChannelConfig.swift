@@ -15,6 +15,9 @@ public struct LogChannelConfig: Sendable, Hashable {
     /// `*_forward` (spindled's): whether output also goes to spindled's own standard output
     /// (stdout) or standard error (stderr), each line prefixed by the process name (default false).
     public var forward: Bool
+    /// `*_logfile_compress` (spindled's): whether rotated files are gzipped, as `name.1.gz` ...
+    /// `name.N.gz` (default false).
+    public var compress: Bool = false
 
     /// Creates a channel configuration; the defaults are supervisor's.
     /// - Parameters:

@@ -30,6 +30,8 @@ final class ManagedProcess: @unchecked Sendable {
     var dependencyBlock: String?
     /// An unhealthy process is being stopped, to be started again once it has stopped.
     var restartAfterStop = false
+    /// The current child's process tree (`killtree`), ended when the child has exited.
+    var tree: ProcessTree?
 
     init(group: String, config: ProcessConfig, logPaths: [LogChannel: String]) {
         self.group = group

@@ -66,6 +66,10 @@ public struct ProcessConfig: Sendable, Hashable {
     public var dependsOn: [String]
     /// The `healthcheck_*` options (spindled's), when `healthcheck_command` is set.
     public var healthcheck: HealthCheckConfig?
+    /// `killtree` (spindled's): when the main process has exited or been stopped, its leftover
+    /// descendants (its cgroup, or what carries its cookie or session) get `stopsignal`, then
+    /// SIGKILL after `stopwaitsecs`; default true. False leaves them running, as supervisord does.
+    public var killtree: Bool = true
 
     /// Creates a process configuration with supervisor's defaults.
     /// - Parameters:

@@ -14,6 +14,11 @@ import SpindleThreading
 /// unfinished line is held until its newline arrives, `flush()` is called, or it outgrows
 /// `maxBytes`; with `maxBytes` 0 the file is never rotated and bytes are written as they come.
 /// With `backups` 0 a rotation truncates the file, as supervisor's does.
+///
+/// With `compress` (spindled's `*_logfile_compress`) the backups are gzip files `name.1.gz` ...
+/// `name.N.gz`: a rotation only renames the full file aside (the writer never waits for zlib)
+/// and a background thread shifts the backups and compresses it; `waitForCompression` waits
+/// for that work (spindled does before it exits).
 public final class RotatingLogFile: @unchecked Sendable {
     /// The file written to.
     public let path: String
@@ -21,6 +26,8 @@ public final class RotatingLogFile: @unchecked Sendable {
     public let maxBytes: Int
     /// How many rotated files are kept.
     public let backups: Int
+    /// Whether rotated files are gzipped (`name.1.gz` ...).
+    public let compress: Bool
 
     private let lock = Lock()
     private var fd: Int32 = -1
@@ -32,11 +39,13 @@ public final class RotatingLogFile: @unchecked Sendable {
     ///   - path: The file.
     ///   - maxBytes: The rotation size; 0 for none.
     ///   - backups: The backups kept.
+    ///   - compress: Whether the backups are gzipped.
     /// - Throws: `SystemError` when the file cannot be opened.
-    public init(path: String, maxBytes: Int, backups: Int) throws(SystemError) {
+    public init(path: String, maxBytes: Int, backups: Int, compress: Bool = false) throws(SystemError) {
         self.path = path
         self.maxBytes = max(0, maxBytes)
         self.backups = max(0, backups)
+        self.compress = compress
         try lock.withLock { () throws(SystemError) in try openFile(truncate: false) }
     }
 
@@ -47,15 +56,35 @@ public final class RotatingLogFile: @unchecked Sendable {
     public func write(_ bytes: some Collection<UInt8>) {
         lock.withLock {
             if maxBytes == 0 {
-                append(Array(bytes))
+                append(ArraySlice(bytes))
                 return
             }
             pending.append(contentsOf: bytes)
+            // Whole lines that fit the current file go out together, in one write: a line that
+            // would take the file past maxBytes rotates it first (as `writeLine` does), and only
+            // a line longer than maxBytes is cut, by `writeLine`.
             var start = 0
-            while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                writeLine(pending[start...newline])
+            var batchStart = 0
+            func flushBatch(upTo end: Int) {
+                if end > batchStart { append(pending[batchStart..<end]) }
+                batchStart = end
+            }
+            while let newline = nextNewline(from: start) {
+                let count = newline + 1 - start
+                if count > maxBytes {
+                    flushBatch(upTo: start)
+                    writeLine(pending[start...newline])
+                    batchStart = newline + 1
+                } else {
+                    let filled = size + (start - batchStart)
+                    if filled > 0, filled + count > maxBytes {
+                        flushBatch(upTo: start)
+                        rotate()
+                    }
+                }
                 start = newline + 1
             }
+            flushBatch(upTo: start)
             pending.removeFirst(start)
             while pending.count >= maxBytes {
                 writeLine(pending[0..<maxBytes])
@@ -94,6 +123,14 @@ public final class RotatingLogFile: @unchecked Sendable {
         }
     }
 
+    /// Waits until the backups of every compressing log file have been written.
+    /// - Parameter timeout: Seconds to wait at most; `nil` waits as long as it takes.
+    /// - Returns: Whether no compression is pending.
+    @discardableResult
+    public static func waitForCompression(timeout: Double? = nil) -> Bool {
+        LogCompressor.shared.waitUntilIdle(timeout: timeout)
+    }
+
     /// Writes any unfinished line and closes the file; later writes are dropped.
     public func close() {
         flush()
@@ -101,6 +138,16 @@ public final class RotatingLogFile: @unchecked Sendable {
     }
 
     // MARK: - Under the lock
+
+    /// The index of the first newline in `pending` at or after `start` (memchr), or nil.
+    private func nextNewline(from start: Int) -> Int? {
+        pending.withUnsafeBufferPointer { buffer -> Int? in
+            guard start < buffer.count, let base = buffer.baseAddress,
+                let found = memchr(base + start, Int32(UInt8(ascii: "\n")), buffer.count - start)
+            else { return nil }
+            return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+        }
+    }
 
     private func openFile(truncate: Bool) throws(SystemError) {
         let flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0)
@@ -128,10 +175,10 @@ public final class RotatingLogFile: @unchecked Sendable {
             return
         }
         if size > 0, size + line.count > maxBytes { rotate() }
-        append(Array(line))
+        append(line)
     }
 
-    private func append(_ bytes: [UInt8]) {
+    private func append(_ bytes: ArraySlice<UInt8>) {
         guard fd >= 0, !bytes.isEmpty else { return }
         var offset = 0
         while offset < bytes.count {
@@ -147,7 +194,12 @@ public final class RotatingLogFile: @unchecked Sendable {
 
     private func rotate() {
         closeFile()
-        if backups > 0 {
+        if backups > 0, compress {
+            let rotated = LogCompressor.shared.rotatedName(for: path)
+            if rename(path, rotated) == 0 {
+                LogCompressor.shared.enqueue(.init(path: path, rotated: rotated, backups: backups))
+            }
+        } else if backups > 0 {
             for i in stride(from: backups - 1, through: 1, by: -1) {
                 let source = "\(path).\(i)"
                 if access(source, F_OK) == 0 { _ = rename(source, "\(path).\(i + 1)") }

@@ -95,14 +95,14 @@ extension Supervisor {
             }
         }
         let popen: Popen
+        let tree: ProcessTree?
         do {
-            popen = try Popen(
-                resolved.argv, stdin: .pipe, stdout: .pipe, stderr: config.redirectStderr ? .stdout : .pipe,
-                cwd: config.directory, env: environment, options: options)
+            (popen, tree) = try Supervisor.start(resolved.argv, config: config, environment: environment, options: options)
         } catch {
             execute(process.machine.spawnFailed(Supervisor.spawnMessage(error, config: config, argv: resolved.argv), now: now), for: process)
             return
         }
+        process.tree = tree
         process.generation += 1
         process.popen = popen
         let generation = process.generation
@@ -118,10 +118,56 @@ extension Supervisor {
             _ = killpg(popen.pid, SIGKILL)
             _ = try? popen.wait()
             process.popen = nil
+            if let tree = process.tree {
+                process.tree = nil
+                TreeReaper.shared.end(tree, signal: SIGKILL, wait: 0)
+            }
             execute(process.machine.spawnFailed("cannot watch '\(config.name)': \(error)", now: now), for: process)
             return
         }
         execute(process.machine.spawned(pid: popen.pid, now: now), for: process)
+    }
+
+    /// Starts the child, in a process tree of its own with `killtree`: a fresh cgroup when one
+    /// can be joined (a child refused by its cgroup is started again with the cookie, and cgroups
+    /// are not tried again), else the cookie in its environment.
+    static func start(
+        _ argv: [String], config: ProcessConfig, environment: [String: String], options: SpawnOptions
+    ) throws(SpawnError) -> (Popen, ProcessTree?) {
+        func attempt(cgroups: Bool) throws(SpawnError) -> (Popen, ProcessTree?) {
+            guard config.killtree else {
+                return (try Popen(argv, stdin: .pipe, stdout: .pipe, stderr: config.redirectStderr ? .stdout : .pipe, cwd: config.directory, env: environment, options: options), nil)
+            }
+            let tree = ProcessTree.make(name: config.name, cgroups: cgroups)
+            var environment = environment
+            var options = options
+            if let cookie = tree.cookie, let equals = cookie.firstIndex(of: "=") {
+                environment[String(cookie[..<equals])] = String(cookie[cookie.index(after: equals)...])
+            }
+            let procs = tree.openProcs()
+            defer { if let procs { try? closeDescriptor(procs) } }
+            if tree.cgroup != nil, procs == nil {
+                tree.remove()
+                ProcessTree.refuseCgroups()
+                return try attempt(cgroups: false)
+            }
+            options.cgroupProcs = procs
+            do {
+                let popen = try Popen(
+                    argv, stdin: .pipe, stdout: .pipe, stderr: config.redirectStderr ? .stdout : .pipe,
+                    cwd: config.directory, env: environment, options: options)
+                tree.spawned(popen.pid)
+                return (popen, tree)
+            } catch {
+                tree.remove()
+                if error.step == "cgroup", cgroups {
+                    ProcessTree.refuseCgroups()
+                    return try attempt(cgroups: false)
+                }
+                throw error
+            }
+        }
+        return try attempt(cgroups: true)
     }
 
     /// supervisor's wording of a failed step of starting a child.
@@ -147,7 +193,7 @@ extension Supervisor {
             var file: RotatingLogFile?
             if let path = process.logPaths[channel] {
                 do {
-                    file = try RotatingLogFile(path: path, maxBytes: settings.maxbytes, backups: settings.backups)
+                    file = try RotatingLogFile(path: path, maxBytes: settings.maxbytes, backups: settings.backups, compress: settings.compress)
                 } catch {
                     logger(.error, "cannot open \(channel.rawValue) log of \(config.name): \(error)")
                 }
@@ -164,6 +210,10 @@ extension Supervisor {
             guard process.generation == generation, let popen = process.popen else { return }
             let code = popen.poll() ?? ((try? popen.wait(timeout: 5)) ?? -SIGKILL)
             process.popen = nil
+            if let tree = process.tree {
+                process.tree = nil
+                TreeReaper.shared.end(tree, signal: process.config.stopsignal, wait: process.config.stopwaitsecs)
+            }
             process.wallStop = Supervisor.wallClock
             let now = Supervisor.clock
             execute(process.machine.exited(ProcessExitStatus(returncode: code), now: now), for: process)

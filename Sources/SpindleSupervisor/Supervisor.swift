@@ -75,6 +75,7 @@ public final class Supervisor: @unchecked Sendable {
             for process in group.processes.values {
                 if let pid = process.popen?.pid { _ = killpg(pid, SIGKILL) }
                 if let pid = process.health?.popen?.pid { _ = killpg(pid, SIGKILL) }
+                if let tree = process.tree { TreeReaper.shared.end(tree, signal: SIGKILL, wait: 0) }
             }
         }
     }

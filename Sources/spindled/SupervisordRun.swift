@@ -18,7 +18,7 @@ struct SupervisordRun {
     let settings: DaemonSettings
 
     /// The signals the main thread takes.
-    static let handledSignals: [Int32] = [SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR2, wakeSignal]
+    static let handledSignals: [Int32] = [SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR2, wakeSignal, SIGCHLD]
 
     /// What the daemon does next, set by a signal or by `shutdown`/`restart` over XML-RPC.
     /// Setting it wakes the main thread (made on the main thread) with `wakeSignal`, so that the
@@ -136,6 +136,13 @@ struct SupervisordRun {
     func serve(config: SupervisorConfig, options: SupervisordOptions, listeners: [HTTPListener], mainLog: MainLog) -> SupervisordState {
         var effective = config
         effective.supervisord = options
+        // Orphaned descendants of the programs come to spindled (not init), which reaps them on
+        // SIGCHLD; the attribute is not inherited through the daemonizing fork, so it is set here.
+        do {
+            try OrphanReaper.becomeSubreaper()
+        } catch {
+            mainLog.log(.warn, "cannot become a child subreaper (orphaned descendants go to init): \(error.message)")
+        }
         let supervisor = Supervisor(config: effective) { level, message in mainLog.log(level, message) }
         let request = Request()
         let configFile = settings.configFile
@@ -169,6 +176,7 @@ struct SupervisordRun {
         }
         interface.state = mood
         stopEverything(supervisor, mainLog: mainLog, mood: &mood)
+        finishLeftovers(supervisor, mainLog: mainLog, mood: &mood)
         server.close()
         return mood
     }
@@ -189,6 +197,18 @@ struct SupervisordRun {
                 }
             }
         }
+    }
+
+    /// After the programs stopped: waits for the leftovers of `killtree` programs to end (reaping
+    /// them as they exit) and for rotated logs still being compressed.
+    func finishLeftovers(_ supervisor: Supervisor, mainLog: MainLog, mood: inout SupervisordState) {
+        while !Supervisor.waitForProcessTrees(timeout: 0.2) {
+            if let signal = SupervisordRun.waitForSignal(seconds: 0), signal != wakeSignal {
+                mood = handle(signal, mood: mood, supervisor: supervisor, mainLog: mainLog)
+            }
+        }
+        OrphanReaper.reap()
+        RotatingLogFile.waitForCompression()
     }
 
     /// Seconds on the monotonic clock.
@@ -212,6 +232,9 @@ struct SupervisordRun {
             }
             mainLog.log(.warn, "received \(name) indicating restart request")
             return .restarting
+        case SIGCHLD:
+            OrphanReaper.reap()
+            return mood
         case SIGUSR2:
             mainLog.log(.info, "received \(name) indicating log reopen request")
             mainLog.reopen()

@@ -51,6 +51,7 @@ struct NamesTests {
         _ = (sharedValue, sharedArray, ResourceTracker.pid)
         _ = (rlock, condition, semaphore, bounded, event, barrier, queue, lifo, priority, simple)
         _ = (completed, redirect, options, errors, returnWhen, Futures.self, Subprocess.self)
+        _ = (SpawnedChildren.self, OrphanReaper.self, RotatingLogFile.self)
         _ = (processQueue, joinableProcessQueue)
         try thread.start()
         try thread.join()

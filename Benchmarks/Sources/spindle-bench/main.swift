@@ -23,6 +23,7 @@ let sections: [Section] = [
     supervisorSection,
     processQueueSection,
     multiprocessingSection,
+    logRotationSection,
 ]
 
 /// Figures taken in a fresh process (`spindle-bench --probe NAME`, run by the sections themselves).

@@ -12,6 +12,8 @@
 #include "CSpindleMultiprocessing.h"
 #include "CSpindleEpoll.h"
 #include "CSpindleTracker.h"
+#include "CSpindleGzip.h"
+#include "CSpindleTree.h"
 #if __has_include("CSpindleDaemon.h")
 #include "CSpindleDaemon.h"
 #endif

@@ -49,6 +49,10 @@ struct spindle_spawn_config {
     int group_count;
     int set_uid;
     uid_t uid;
+    /// Non-zero: the child first writes "0" to `cgroup_fd` (an open cgroup.procs of a cgroup v2),
+    /// joining that cgroup before it does anything else.
+    int join_cgroup;
+    int cgroup_fd;
 };
 
 /// The steps of starting a child, reported with the errno of the one that failed.
@@ -65,6 +69,7 @@ enum spindle_spawn_step {
     SPINDLE_STEP_CLOSE_FDS = 9,
     SPINDLE_STEP_EXEC = 10,
     SPINDLE_STEP_FORK = 11,
+    SPINDLE_STEP_CGROUP = 12,
 };
 
 struct spindle_spawn_result {
