@@ -37,6 +37,9 @@ final class SupervisorMetrics: Sendable {
         let restarts: Counter
         /// The restarts the counter has counted.
         var restartsCounted: Int
+        /// One gauge per health status, 1 for the current one; made once the process has a
+        /// health check.
+        var health: [HealthStatus: Gauge] = [:]
     }
 
     private let up: Gauge
@@ -69,6 +72,10 @@ final class SupervisorMetrics: Sendable {
     func scrape() -> [UInt8] {
         let infos = interface.supervisor.allProcessInfo()
         let spawns = interface.supervisor.spawnCounts()
+        var health: [String: HealthStatus] = [:]
+        for report in interface.supervisor.allHealth() where report.status != .none {
+            health[Supervisor.makeName(group: report.group, process: report.name)] = report.status
+        }
         let now = SupervisorMetrics.now
         let mood = interface.state
         up.set(to: mood == .running ? 1 : 0)
@@ -98,10 +105,18 @@ final class SupervisorMetrics: Sendable {
                     entry.restarts.increment(by: Int64(restarts - entry.restartsCounted))
                     entry.restartsCounted = restarts
                 }
+                if let status = health[name] {
+                    if entry.health.isEmpty { entry.health = makeHealthSeries(process) }
+                    for (each, gauge) in entry.health { gauge.set(to: each == status ? 1 : 0) }
+                } else if !entry.health.isEmpty {
+                    for gauge in entry.health.values { registry.unregisterGauge(gauge) }
+                    entry.health = [:]
+                }
                 current.processes[name] = entry
             }
             for (name, gone) in current.processes where !seen.contains(name) {
                 for gauge in gone.states.values { registry.unregisterGauge(gauge) }
+                for gauge in gone.health.values { registry.unregisterGauge(gauge) }
                 registry.unregisterGauge(gone.uptime)
                 registry.unregisterGauge(gone.pid)
                 registry.unregisterGauge(gone.exitStatus)
@@ -127,6 +142,18 @@ final class SupervisorMetrics: Sendable {
             exitStatus: registry.makeGauge(descriptor: SupervisorMetrics.descriptor("spindled_process_exit_status", "The exit status of the process's last child, 0 if none"), labels: labels),
             restarts: registry.makeCounter(descriptor: SupervisorMetrics.descriptor("spindled_process_restarts_total", "Starts of the process after its first one, automatic or asked for"), labels: labels),
             restartsCounted: 0)
+    }
+
+    /// The health gauges of a process with a health check (spindled's), one per status.
+    private func makeHealthSeries(_ process: SupervisedProcessInfo) -> [HealthStatus: Gauge] {
+        let labels = [("group", process.group), ("name", process.name)]
+        var gauges: [HealthStatus: Gauge] = [:]
+        for status in HealthStatus.allCases where status != .none {
+            gauges[status] = registry.makeGauge(
+                descriptor: SupervisorMetrics.descriptor("spindled_process_health", "1 for the health a checked process is in (healthcheck_command), 0 for the others"),
+                labels: labels + [("health", status.rawValue)])
+        }
+        return gauges
     }
 
     /// A metric's name and help (the name whole, as the exposition shows it).

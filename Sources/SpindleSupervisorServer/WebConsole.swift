@@ -150,8 +150,15 @@ final class WebConsole: Sendable {
         var actions: [WebConsoleAction?]
     }
 
+    /// The columns shown now (a column may show only for some configurations).
+    func visibleColumns() -> [WebConsoleColumn] {
+        let supervisor = self.supervisor
+        return columns.filter { $0.shown?(supervisor) ?? true }
+    }
+
     /// Every process, by group and then process name.
-    func rows() -> [Row] {
+    /// - Parameter columns: The columns whose cells are made.
+    func rows(_ columns: [WebConsoleColumn]) -> [Row] {
         let supervisor = self.supervisor
         return supervisor.allProcessInfo().map { info in
             Row(
@@ -165,8 +172,9 @@ final class WebConsole: Sendable {
     /// - Parameter message: The message to show, if any.
     /// - Returns: The document.
     func statusJSON(message: String?) -> String {
+        let columns = visibleColumns()
         let columnList = columns.map { WebText.object([("id", WebText.json($0.id)), ("title", WebText.json($0.title))]) }
-        let processes = rows().map { row -> String in
+        let processes = rows(columns).map { row -> String in
             let info = row.info
             let cells = zip(columns, row.cells).map { column, cell in
                 (column.id, WebText.object([("text", WebText.json(cell.text)), ("class", WebText.json(cell.cssClass)), ("link", WebText.json(cell.link))]))
@@ -201,7 +209,8 @@ final class WebConsole: Sendable {
     /// - Parameter message: The message shown above the table, if any.
     /// - Returns: The page.
     func statusPage(message: String?) -> String {
-        let rows = rows()
+        let columns = visibleColumns()
+        let rows = rows(columns)
         var body = ""
         for (index, row) in rows.enumerated() {
             body += "<tr data-name=\"\(WebText.html(row.namespec))\"\(index % 2 == 1 ? " class=\"shade\"" : "")>"

@@ -15,6 +15,8 @@ struct WebConsoleColumn: Sendable {
     /// Makes a process's cell from its information (and the supervisor, for what the
     /// information does not carry).
     let cell: @Sendable (SupervisedProcessInfo, Supervisor) -> WebConsoleCell
+    /// Whether the column is shown for a supervisor now (always, when `nil`).
+    var shown: (@Sendable (Supervisor) -> Bool)? = nil
 
     /// supervisord's columns (State, Description, Name) and the process id.
     static let standard: [WebConsoleColumn] = [
@@ -27,7 +29,28 @@ struct WebConsoleColumn: Sendable {
             return WebConsoleCell(text: name, link: "tail.html?processname=" + WebForm.quote(name))
         },
         WebConsoleColumn(id: "pid", title: "Pid") { info, _ in WebConsoleCell(text: info.pid > 0 ? String(info.pid) : "") },
+        health,
     ]
+
+    /// spindled's health column, shown only while some program has a health check (so the
+    /// page of a plain supervisord.conf has supervisord's columns): `starting`, `healthy`,
+    /// `unhealthy` or `inactive`, with the failures in a row; empty for a process without one.
+    static let health = WebConsoleColumn(
+        id: "health", title: "Health",
+        cell: { info, supervisor in
+            guard let report = try? supervisor.health(of: Supervisor.makeName(group: info.group, process: info.name)),
+                report.status != .none
+            else { return WebConsoleCell(text: "") }
+            let failures = report.failures > 0 && report.status != .unhealthy ? " (\(report.failures) failed)" : ""
+            let cssClass: String =
+                switch report.status {
+                case .healthy: "statusrunning"
+                case .unhealthy: "statuserror"
+                default: "statusnominal"
+                }
+            return WebConsoleCell(text: report.status.rawValue + failures, cssClass: cssClass)
+        },
+        shown: { $0.hasHealthChecks })
 
     /// supervisord's class for a state's text: `statusrunning`, `statuserror` (FATAL and
     /// BACKOFF) or `statusnominal`.

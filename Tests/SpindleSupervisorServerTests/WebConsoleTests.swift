@@ -272,6 +272,46 @@ struct WebConsoleTests {
         #expect(json["message"] as? String == "hi")
     }
 
+    @Test func healthShowsInTheConsoleAndTheMetricsOnlyWhenAProgramHasACheck() throws {
+        // Without a check: supervisord's columns, no health series.
+        do {
+            let h = try ServerHarness(programs: WebConsoleTests.programs)
+            defer { h.close() }
+            #expect(WebConsoleTests.waitForState(h, "sleeper", .running))
+            #expect(!(try h.raw(getRequest("/")).body.contains("<th class=\"health\">")))
+            let columns = jsonObject(try h.raw(getRequest("/status.json")).body)["columns"] as? [[String: String]]
+            #expect(columns?.map { $0["id"] ?? "" } == ["state", "desc", "name", "pid"])
+            #expect(!(try h.raw(getRequest("/metrics")).body.contains("spindled_process_health")))
+        }
+        let programs = WebConsoleTests.programs + """
+
+            [program:checked]
+            command = /bin/sleep 1000
+            startsecs = 0
+            healthcheck_command = /bin/true
+            healthcheck_interval = 1
+            """
+        let h = try ServerHarness(programs: programs)
+        defer { h.close() }
+        #expect(waitUntil(timeout: 20) { (try? h.supervisor.health(of: "checked").status) == .healthy })
+        let page = try h.raw(getRequest("/")).body
+        #expect(page.contains("<th class=\"pid\">Pid</th><th class=\"health\">Health</th>"))
+        #expect(page.contains("<td class=\"health\"><span class=\"statusrunning\">healthy</span></td>"))
+        let json = jsonObject(try h.raw(getRequest("/status.json")).body)
+        let rows = json["processes"] as? [[String: Any]] ?? []
+        let cell = { (name: String) in
+            (rows.first { $0["name"] as? String == name }?["cells"] as? [String: [String: String]])?["health"]?["text"]
+        }
+        #expect(cell("checked") == "healthy")
+        #expect(cell("sleeper") == "", "a process without a check has an empty health cell")
+        let metrics = parseExposition(try h.raw(getRequest("/metrics")).body)
+        #expect(metrics.bad.isEmpty)
+        let labels = "group=\"checked\",name=\"checked\""
+        #expect(metrics.samples["spindled_process_health{\(labels),health=\"healthy\"}"] == 1)
+        #expect(metrics.samples["spindled_process_health{\(labels),health=\"unhealthy\"}"] == 0)
+        #expect(!metrics.samples.keys.contains { $0.hasPrefix("spindled_process_health{group=\"sleeper\"") })
+    }
+
     @Test func formFieldsAreDecodedAsPythonDecodesThem() {
         let form = WebForm(uri: "/index.html?processname=web%3A0&action=stop&action=start&message=a+b%21", body: Array("action=clearlog".utf8))
         #expect(form["processname"] == "web:0")
