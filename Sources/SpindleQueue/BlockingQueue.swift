@@ -17,7 +17,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     /// The items' type.
     public typealias Element = Order.Element
     @usableFromInline typealias Machine = QueueStateMachine<Order>
-    @usableFromInline typealias QueueWaiter = Waiter<Element>
+    @usableFromInline typealias Waiter = QueueWaiter<Element>
 
     /// The most items the queue holds; 0 for no limit.
     public let maxsize: Int
@@ -72,19 +72,35 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     @inlinable
     public func put(_ item: Element, block: Bool = true, timeout: Double? = nil) throws(QueueError) {
         if block, timeout != nil { try QueueError.validate(timeout: timeout) }
-        switch locked({ $0.put(item) }) {
-        case .done(let wake): wake.run()
-        case .shutDown: throw .shutDown
-        case .full: try putWaiting(item, block: block, timeout: timeout)
+        lock.lock()
+        switch state.pointee.put(item) {
+        case .done(let getter):
+            lock.unlock()
+            getter?.resume(WaitToken.granted)
+        case .shutDown:
+            lock.unlock()
+            throw .shutDown
+        case .full:
+            try putWaiting(item, block: block, timeout: timeout)
         }
     }
 
-    /// The full queue's path of `put`: wait for room (the waiter's parker spins briefly first).
+    /// The full queue's path of `put`, entered with the lock held (the same critical section
+    /// that found the queue full queues the waiter): wait for room.
     @usableFromInline
     func putWaiting(_ item: Element, block: Bool, timeout: Double?) throws(QueueError) {
-        guard block else { throw .full }
-        let waiter = QueueWaiter(thread: (), payload: item)
-        switch parkThread(waiter, until: .after(seconds: timeout), register: registerPutter, withdraw: withdrawPutter) {
+        guard block else {
+            lock.unlock()
+            throw .full
+        }
+        let deadline = Deadline.after(seconds: timeout)
+        let parker = Parker.forCurrentThread()
+        let waiter = state.pointee.takeWaiter()
+        waiter.prepare(parker: parker, payload: item)
+        state.pointee.putters.append(waiter)
+        lock.unlock()
+        let token = park(waiter, on: parker, until: deadline, list: .putters)
+        switch token {
         case WaitToken.granted: return
         case WaitToken.shutDown: throw .shutDown
         default: throw .full
@@ -104,44 +120,36 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     ///   - timeout: Seconds to wait at most; `nil` waits as long as it takes.
     /// - Throws: `QueueError.shutDown`, `QueueError.full` on timeout, or `CancellationError` (the
     ///   item was not put).
+    @inlinable
     public func put(_ item: Element, timeout: Double? = nil) async throws {
         try QueueError.validate(timeout: timeout)
-        switch locked({ $0.put(item) }) {
-        case .done(let wake):
-            wake.run()
-            return
-        case .shutDown: throw QueueError.shutDown
-        case .full: break
+        lock.lock()
+        switch state.pointee.put(item) {
+        case .done(let getter):
+            lock.unlock()
+            getter?.resume(WaitToken.granted)
+        case .shutDown:
+            lock.unlock()
+            throw QueueError.shutDown
+        case .full:
+            let waiter = state.pointee.takeWaiter()
+            lock.unlock()
+            try await putSuspending(item, waiter, timeout: timeout)
         }
-        let waiter = QueueWaiter(task: (), payload: item)
-        let token = await suspendTask(
-            waiter, timeout: timeout, register: registerPutter, withdraw: { [self] in withdrawPutter($0) })
+    }
+
+    /// The full queue's path of the async `put`: suspend on `waiter` (taken from the spare list
+    /// in the critical section that found the queue full) until there is room.
+    @usableFromInline
+    func putSuspending(_ item: Element, _ waiter: Waiter, timeout: Double?) async throws {
+        waiter.prepare(parker: nil, payload: item)
+        let token = await suspend(waiter, timeout: timeout, list: .putters)
         switch token {
         case WaitToken.granted: return
         case WaitToken.shutDown: throw QueueError.shutDown
         case WaitToken.cancelled: throw CancellationError()
         default: throw QueueError.full
         }
-    }
-
-    private func registerPutter(_ waiter: QueueWaiter) -> UInt32? {
-        let (token, wake) = locked { machine -> (UInt32?, Machine.Wake) in
-            switch machine.put(waiter.payload!) {
-            case .done(let wake):
-                waiter.payload = nil
-                return (WaitToken.granted, wake)
-            case .shutDown: return (WaitToken.shutDown, Machine.Wake())
-            case .full:
-                machine.putters.append(waiter)
-                return (nil, Machine.Wake())
-            }
-        }
-        wake.run()
-        return token
-    }
-
-    private func withdrawPutter(_ waiter: QueueWaiter) -> Bool {
-        locked { $0.putters.remove(waiter) }
     }
 
     // MARK: - Get
@@ -156,22 +164,43 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     @inlinable
     public func get(block: Bool = true, timeout: Double? = nil) throws(QueueError) -> Element {
         if block, timeout != nil { try QueueError.validate(timeout: timeout) }
-        switch locked({ $0.get() }) {
-        case .item(let item, let wake):
-            wake.run()
+        lock.lock()
+        switch state.pointee.get() {
+        case .item(let item, let putter):
+            lock.unlock()
+            putter?.resume(WaitToken.granted)
             return item
-        case .shutDown: throw .shutDown
-        case .empty: return try getWaiting(block: block, timeout: timeout)
+        case .shutDown:
+            lock.unlock()
+            throw .shutDown
+        case .empty:
+            return try getWaiting(block: block, timeout: timeout)
         }
     }
 
-    /// The empty queue's path of `get`: wait for an item (the waiter's parker spins briefly first).
+    /// The empty queue's path of `get`, entered with the lock held (the same critical section
+    /// that found the queue empty queues the waiter): wait for an item.
     @usableFromInline
     func getWaiting(block: Bool, timeout: Double?) throws(QueueError) -> Element {
-        guard block else { throw .empty }
-        let waiter = QueueWaiter(thread: ())
-        switch parkThread(waiter, until: .after(seconds: timeout), register: registerGetter, withdraw: withdrawGetter) {
-        case WaitToken.granted: return waiter.payload.take()!
+        guard block else {
+            lock.unlock()
+            throw .empty
+        }
+        let deadline = Deadline.after(seconds: timeout)
+        let parker = Parker.forCurrentThread()
+        let waiter = state.pointee.takeWaiter()
+        waiter.prepare(parker: parker)
+        state.pointee.getters.append(waiter)
+        lock.unlock()
+        let token = park(waiter, on: parker, until: deadline, list: .getters)
+        switch token {
+        case WaitToken.granted:
+            // Under the lock the resolver wrote it under, so the hand-over is ordered by the lock.
+            return locked { machine in
+                let item = waiter.payload.take().unsafelyUnwrapped
+                machine.recycle(waiter)
+                return item
+            }
         case WaitToken.shutDown: throw .shutDown
         default: throw .empty
         }
@@ -189,23 +218,44 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     /// - Returns: The item.
     /// - Throws: `QueueError.shutDown`, `QueueError.empty` on timeout, or `CancellationError`. An
     ///   item handed to a task at the moment it was cancelled goes back to the front of the queue.
+    @inlinable
     public func get(timeout: Double? = nil) async throws -> Element {
         try QueueError.validate(timeout: timeout)
-        switch locked({ $0.get() }) {
-        case .item(let item, let wake):
-            wake.run()
+        lock.lock()
+        switch state.pointee.get() {
+        case .item(let item, let putter):
+            lock.unlock()
+            putter?.resume(WaitToken.granted)
             return item
-        case .shutDown: throw QueueError.shutDown
-        case .empty: break
+        case .shutDown:
+            lock.unlock()
+            throw QueueError.shutDown
+        case .empty:
+            let waiter = state.pointee.takeWaiter()
+            lock.unlock()
+            return try await getSuspending(waiter, timeout: timeout)
         }
-        let waiter = QueueWaiter(task: ())
-        let token = await suspendTask(
-            waiter, timeout: timeout, register: registerGetter, withdraw: { [self] in withdrawGetter($0) })
+    }
+
+    /// The empty queue's path of the async `get`: suspend on `waiter` (taken from the spare list
+    /// in the critical section that found the queue empty) until an item is handed over.
+    @usableFromInline
+    func getSuspending(_ waiter: Waiter, timeout: Double?) async throws -> Element {
+        waiter.prepare(parker: nil)
+        let token = await suspend(waiter, timeout: timeout, list: .getters)
         switch token {
         case WaitToken.granted:
-            let item = waiter.payload.take()!
-            if waiter.abandonToken.load(ordering: .acquiring) == WaitToken.cancelled {
-                locked { $0.putBack(item) }.run()
+            // An item handed over just as the task was cancelled goes back to the queue's front.
+            let cancelled = waiter.abandonToken.load(ordering: .acquiring) == WaitToken.cancelled
+            let reuse = timeout == nil
+            let (item, wake) = locked { machine -> (Element, Machine.Wake) in
+                // Taken under the lock the resolver wrote it under.
+                let item = waiter.payload.take().unsafelyUnwrapped
+                if reuse { machine.recycle(waiter) }
+                return (item, cancelled ? machine.putBack(item) : Machine.Wake())
+            }
+            if cancelled {
+                wake.run()
                 throw CancellationError()
             }
             return item
@@ -215,24 +265,117 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
         }
     }
 
-    private func registerGetter(_ waiter: QueueWaiter) -> UInt32? {
-        let (token, wake) = locked { machine -> (UInt32?, Machine.Wake) in
-            switch machine.get() {
-            case .item(let item, let wake):
-                waiter.payload = item
-                return (WaitToken.granted, wake)
-            case .shutDown: return (WaitToken.shutDown, Machine.Wake())
-            case .empty:
-                machine.getters.append(waiter)
-                return (nil, Machine.Wake())
+    // MARK: - Waiting
+
+    /// Blocks the calling thread until `waiter`, queued on `list` with `parker`, is resolved or
+    /// the deadline passes; a waiter resolved or withdrawn goes back to the spare list, except a
+    /// granted getter's, which still holds its item (its owner recycles it after taking it).
+    /// - Returns: The token, or `WaitToken.timedOut`.
+    func park(_ waiter: Waiter, on parker: Parker, until deadline: Deadline, list: Machine.List) -> UInt32 {
+        var token = parker.park(until: deadline)
+        if token == 0 {
+            let withdrawn = locked { machine in
+                guard machine.withdraw(waiter, from: list) else { return false }
+                machine.recycle(waiter)
+                return true
             }
+            if withdrawn { return WaitToken.timedOut }
+            token = parker.awaitToken()  // chosen by a waker just as the deadline passed
         }
-        wake.run()
+        if token != WaitToken.granted || list != .getters { locked { $0.recycle(waiter) } }
         return token
     }
 
-    private func withdrawGetter(_ waiter: QueueWaiter) -> Bool {
-        locked { $0.getters.remove(waiter) }
+    /// Suspends the calling task until `waiter` (prepared for a task) is resolved, queueing it on
+    /// `list` unless the state changed since the caller looked; a timeout or a cancellation
+    /// withdraws it. A waiter whose wait had a timer goes back to no spare list (the timer task may
+    /// still hold it); otherwise a waiter not granted is recycled here, and a granted one by the
+    /// caller.
+    /// - Returns: The token, or `WaitToken.cancelled` / `WaitToken.timedOut`.
+    func suspend(_ waiter: Waiter, timeout: Double?, list: Machine.List) async -> UInt32 {
+        let timer: Task<Void, Never>? = timeout.map { seconds in
+            Task { [self] in
+                let ns = UInt64(Swift.max(0, Swift.min(seconds, 1e9)) * 1e9)
+                do { try await Task.sleep(nanoseconds: ns) } catch { return }
+                abandon(waiter, with: WaitToken.timedOut, list: list)
+            }
+        }
+        let token = await withTaskCancellationHandler {
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<UInt32, Never>) in
+                waiter.continuation = continuation
+                if let token = register(waiter, on: list) {
+                    continuation.resume(returning: token)
+                    return
+                }
+                // A timeout or cancellation that came before the waiter was queued could not withdraw it.
+                let pending = waiter.abandonToken.load(ordering: .acquiring)
+                if pending != 0, let resumption = withdraw(waiter, from: list) { resumption.resume(pending) }
+            }
+        } onCancel: {
+            abandon(waiter, with: WaitToken.cancelled, list: list)
+        }
+        if let timer {
+            timer.cancel()
+        } else if token != WaitToken.granted || list == .putters || list == .joiners {
+            locked { $0.recycle(waiter) }
+        }
+        return token
+    }
+
+    /// A timeout's or a cancellation's attempt to end a task's wait; the first one wins, and only
+    /// while the waiter is still queued.
+    private func abandon(_ waiter: Waiter, with token: UInt32, list: Machine.List) {
+        guard waiter.abandonToken.compareExchange(expected: 0, desired: token, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        withdraw(waiter, from: list)?.resume(token)
+    }
+
+    /// Removes `waiter` from `list` if it is still there.
+    /// - Returns: How to wake it (read under the lock), or `nil` when it had left the list.
+    private func withdraw(_ waiter: Waiter, from list: Machine.List) -> Resumption? {
+        locked { $0.withdraw(waiter, from: list) ? waiter.resumption : nil }
+    }
+
+    /// Under the lock: resolves at once when the wait is no longer needed (returning the token),
+    /// or queues `waiter` on `list` (returning `nil`).
+    private func register(_ waiter: Waiter, on list: Machine.List) -> UInt32? {
+        lock.lock()
+        switch list {
+        case .getters:
+            switch state.pointee.get() {
+            case .item(let item, let putter):
+                lock.unlock()
+                waiter.payload = item
+                putter?.resume(WaitToken.granted)
+                return WaitToken.granted
+            case .shutDown:
+                lock.unlock()
+                return WaitToken.shutDown
+            case .empty:
+                state.pointee.getters.append(waiter)
+            }
+        case .putters:
+            switch state.pointee.put(waiter.payload.unsafelyUnwrapped) {
+            case .done(let getter):
+                waiter.payload = nil
+                lock.unlock()
+                getter?.resume(WaitToken.granted)
+                return WaitToken.granted
+            case .shutDown:
+                lock.unlock()
+                return WaitToken.shutDown
+            case .full:
+                state.pointee.putters.append(waiter)
+            }
+        case .joiners:
+            if state.pointee.unfinished == 0 {
+                lock.unlock()
+                return WaitToken.granted
+            }
+            state.pointee.joiners.append(waiter)
+        }
+        lock.unlock()
+        return nil
     }
 
     // MARK: - Tasks
@@ -245,31 +388,30 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
 
     /// Blocks until every item put has been marked done with `taskDone()`.
     public func join() {
-        _ = parkThread(QueueWaiter(thread: ()), until: .never, register: registerJoiner, withdraw: withdrawJoiner)
+        lock.lock()
+        if state.pointee.unfinished == 0 {
+            lock.unlock()
+            return
+        }
+        let parker = Parker.forCurrentThread()
+        let waiter = state.pointee.takeWaiter()
+        waiter.prepare(parker: parker)
+        state.pointee.joiners.append(waiter)
+        lock.unlock()
+        _ = park(waiter, on: parker, until: .never, list: .joiners)
     }
 
     /// Suspends the task until every item put has been marked done.
     /// - Throws: `CancellationError` when the task is cancelled while waiting.
     public func join() async throws(CancellationError) {
-        let token = await suspendTask(
-            QueueWaiter(task: ()), timeout: nil, register: registerJoiner, withdraw: { [self] in withdrawJoiner($0) })
+        let waiter = locked { $0.takeWaiter() }
+        waiter.prepare(parker: nil)
+        let token = await suspend(waiter, timeout: nil, list: .joiners)
         if token == WaitToken.cancelled { throw CancellationError() }
     }
 
     /// The number of items put and not yet marked done.
     public var unfinishedTasks: Int { locked { $0.unfinished } }
-
-    private func registerJoiner(_ waiter: QueueWaiter) -> UInt32? {
-        locked { machine in
-            if machine.unfinished == 0 { return WaitToken.granted }
-            machine.joiners.append(waiter)
-            return nil
-        }
-    }
-
-    private func withdrawJoiner(_ waiter: QueueWaiter) -> Bool {
-        locked { $0.joiners.remove(waiter) }
-    }
 
     // MARK: - Shutdown
 
