@@ -10,9 +10,9 @@ import Synchronization
 /// `join()` track completion; `shutdown(immediate:)` ends the queue with Python 3.13's rules.
 ///
 /// Items move through a ring buffer (or a heap) under one futex lock; an item put while a getter
-/// waits is handed to it directly, and a waiting getter or putter spins and yields briefly before
-/// it sleeps. The put and get fast paths are inlinable, so they are specialised for the element
-/// type in the caller's module.
+/// waits is handed to it directly. A waiting thread parks on its futex parker, a waiting task
+/// suspends on a continuation; wakers resolve them after releasing the lock. The put and get fast
+/// paths are inlinable, so they are specialised for the element type in the caller's module.
 public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where Order.Element: Sendable {
     /// The items' type.
     public typealias Element = Order.Element
@@ -46,6 +46,19 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
         return try body(&state.pointee)
     }
 
+    /// Releases the lock, then resolves `waiter` (if any) with `token`.
+    @inlinable @inline(__always)
+    func unlock(waking waiter: Resumption?, with token: UInt32) {
+        lock.unlock()
+        waiter?.resume(token)
+    }
+
+    /// Releases the lock, then resolves the waiters of `wake`.
+    func unlock(waking wake: Machine.Wake) {
+        lock.unlock()
+        wake.run()
+    }
+
     // MARK: - Size
 
     /// The number of items in the queue now.
@@ -75,8 +88,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
         lock.lock()
         switch state.pointee.put(item) {
         case .done(let getter):
-            lock.unlock()
-            getter?.resume(WaitToken.granted)
+            unlock(waking: getter, with: WaitToken.granted)
         case .shutDown:
             lock.unlock()
             throw .shutDown
@@ -126,8 +138,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
         lock.lock()
         switch state.pointee.put(item) {
         case .done(let getter):
-            lock.unlock()
-            getter?.resume(WaitToken.granted)
+            unlock(waking: getter, with: WaitToken.granted)
         case .shutDown:
             lock.unlock()
             throw QueueError.shutDown
@@ -167,8 +178,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
         lock.lock()
         switch state.pointee.get() {
         case .item(let item, let putter):
-            lock.unlock()
-            putter?.resume(WaitToken.granted)
+            unlock(waking: putter, with: WaitToken.granted)
             return item
         case .shutDown:
             lock.unlock()
@@ -224,8 +234,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
         lock.lock()
         switch state.pointee.get() {
         case .item(let item, let putter):
-            lock.unlock()
-            putter?.resume(WaitToken.granted)
+            unlock(waking: putter, with: WaitToken.granted)
             return item
         case .shutDown:
             lock.unlock()
@@ -247,17 +256,15 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
         case WaitToken.granted:
             // An item handed over just as the task was cancelled goes back to the queue's front.
             let cancelled = waiter.abandonToken.load(ordering: .acquiring) == WaitToken.cancelled
-            let reuse = timeout == nil
-            let (item, wake) = locked { machine -> (Element, Machine.Wake) in
-                // Taken under the lock the resolver wrote it under.
-                let item = waiter.payload.take().unsafelyUnwrapped
-                if reuse { machine.recycle(waiter) }
-                return (item, cancelled ? machine.putBack(item) : Machine.Wake())
-            }
+            lock.lock()
+            // Taken under the lock the resolver wrote it under.
+            let item = waiter.payload.take().unsafelyUnwrapped
+            if timeout == nil { state.pointee.recycle(waiter) }
             if cancelled {
-                wake.run()
+                unlock(waking: state.pointee.putBack(item))
                 throw CancellationError()
             }
+            lock.unlock()
             return item
         case WaitToken.shutDown: throw QueueError.shutDown
         case WaitToken.cancelled: throw CancellationError()
@@ -291,6 +298,13 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     /// withdraws it. A waiter whose wait had a timer goes back to no spare list (the timer task may
     /// still hold it); otherwise a waiter not granted is recycled here, and a granted one by the
     /// caller.
+    ///
+    /// The continuation's body touches the waiter only before `register` releases the lock: from
+    /// then on a waker, a timeout or a cancellation may resolve it (the task itself goes on only
+    /// once the body has returned). A timeout or a cancellation that came before the waiter was
+    /// queued is seen by `register` under the lock. A waker may resume the continuation before
+    /// the body has returned; `taskDidResume()` then tells the thread sanitizer what the runtime
+    /// does not (see there).
     /// - Returns: The token, or `WaitToken.cancelled` / `WaitToken.timedOut`.
     func suspend(_ waiter: Waiter, timeout: Double?, list: Machine.List) async -> UInt32 {
         let timer: Task<Void, Never>? = timeout.map { seconds in
@@ -303,17 +317,12 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
         let token = await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: UnsafeContinuation<UInt32, Never>) in
                 waiter.continuation = continuation
-                if let token = register(waiter, on: list) {
-                    continuation.resume(returning: token)
-                    return
-                }
-                // A timeout or cancellation that came before the waiter was queued could not withdraw it.
-                let pending = waiter.abandonToken.load(ordering: .acquiring)
-                if pending != 0, let resumption = withdraw(waiter, from: list) { resumption.resume(pending) }
+                if let token = register(waiter, on: list) { continuation.resume(returning: token) }
             }
         } onCancel: {
             abandon(waiter, with: WaitToken.cancelled, list: list)
         }
+        taskDidResume()  // the resumer's accesses happen before the task's, for the sanitizer too
         if let timer {
             timer.cancel()
         } else if token != WaitToken.granted || list == .putters || list == .joiners {
@@ -323,30 +332,32 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     }
 
     /// A timeout's or a cancellation's attempt to end a task's wait; the first one wins, and only
-    /// while the waiter is still queued.
+    /// while the waiter is still queued (before it is queued, `register` sees the token).
     private func abandon(_ waiter: Waiter, with token: UInt32, list: Machine.List) {
         guard waiter.abandonToken.compareExchange(expected: 0, desired: token, ordering: .acquiringAndReleasing).exchanged
         else { return }
-        withdraw(waiter, from: list)?.resume(token)
-    }
-
-    /// Removes `waiter` from `list` if it is still there.
-    /// - Returns: How to wake it (read under the lock), or `nil` when it had left the list.
-    private func withdraw(_ waiter: Waiter, from list: Machine.List) -> Resumption? {
-        locked { $0.withdraw(waiter, from: list) ? waiter.resumption : nil }
+        lock.lock()
+        let withdrawn = state.pointee.withdraw(waiter, from: list) ? waiter.resumption : nil
+        unlock(waking: withdrawn, with: token)
     }
 
     /// Under the lock: resolves at once when the wait is no longer needed (returning the token),
-    /// or queues `waiter` on `list` (returning `nil`).
+    /// or queues `waiter` on `list` (returning `nil`). A timeout or a cancellation that set its
+    /// token before this critical section ends the wait here (its own withdrawal found nothing);
+    /// one that comes after finds the waiter queued.
     private func register(_ waiter: Waiter, on list: Machine.List) -> UInt32? {
         lock.lock()
+        let pending = waiter.abandonToken.load(ordering: .acquiring)
+        if pending != 0 {
+            lock.unlock()
+            return pending
+        }
         switch list {
         case .getters:
             switch state.pointee.get() {
             case .item(let item, let putter):
-                lock.unlock()
                 waiter.payload = item
-                putter?.resume(WaitToken.granted)
+                unlock(waking: putter, with: WaitToken.granted)
                 return WaitToken.granted
             case .shutDown:
                 lock.unlock()
@@ -358,8 +369,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
             switch state.pointee.put(waiter.payload.unsafelyUnwrapped) {
             case .done(let getter):
                 waiter.payload = nil
-                lock.unlock()
-                getter?.resume(WaitToken.granted)
+                unlock(waking: getter, with: WaitToken.granted)
                 return WaitToken.granted
             case .shutDown:
                 lock.unlock()
@@ -383,7 +393,15 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     /// Marks one item taken from the queue as processed, for `join()`.
     /// - Throws: `QueueError.taskDoneTooManyTimes` when called more often than items were put.
     public func taskDone() throws(QueueError) {
-        try locked { (machine: inout Machine) throws(QueueError) in try machine.taskDone() }.run()
+        lock.lock()
+        let wake: Machine.Wake
+        do {
+            wake = try state.pointee.taskDone()
+        } catch {
+            lock.unlock()
+            throw error
+        }
+        unlock(waking: wake)
     }
 
     /// Blocks until every item put has been marked done with `taskDone()`.
@@ -422,8 +440,9 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     /// - Returns: The items an immediate shutdown removed, so that none is lost unseen.
     @discardableResult
     public func shutdown(immediate: Bool = false) -> [Element] {
-        let (removed, wake) = locked { $0.shutdown(immediate: immediate) }
-        wake.run()
+        lock.lock()
+        let (removed, wake) = state.pointee.shutdown(immediate: immediate)
+        unlock(waking: wake)
         return removed
     }
 }

@@ -28,7 +28,8 @@ final class QueueWaiter<Element>: @unchecked Sendable {
 
     @usableFromInline init() {}
 
-    /// Readies a recycled or new waiter for a wait; called by its owner, under the queue's lock.
+    /// Readies a recycled or new waiter for a wait; called by its owner before the waiter is
+    /// queued (taking it from the spare list under the lock ordered it after its last use).
     /// - Parameters:
     ///   - parker: The blocked thread's parker, or `nil` for a task.
     ///   - payload: The item a putter carries.
@@ -40,8 +41,7 @@ final class QueueWaiter<Element>: @unchecked Sendable {
     }
 
     /// What wakes the waiter, read under the queue's lock when the waiter leaves its list, so
-    /// that nothing touches the waiter itself once the lock is released (its owner may reuse it
-    /// as soon as it is woken).
+    /// that nothing touches the waiter itself once it is woken (its owner may reuse it then).
     @usableFromInline var resumption: Resumption { Resumption(parker: parker, continuation: continuation) }
 }
 
@@ -51,7 +51,8 @@ struct Resumption: @unchecked Sendable {
     let parker: Parker?
     let continuation: UnsafeContinuation<UInt32, Never>?
 
-    /// Wakes the waiter with `token`; call once, without holding the queue's lock.
+    /// Wakes the waiter with `token`; call once, without holding the queue's lock (a task's
+    /// status lock may be held by a cancellation handler that is waiting for the queue's lock).
     /// - Parameter token: The outcome.
     @usableFromInline func resume(_ token: UInt32) {
         if let parker {

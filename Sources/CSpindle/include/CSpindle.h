@@ -12,6 +12,7 @@
 #include "CSpindleMultiprocessing.h"
 #include "CSpindleEpoll.h"
 #include "CSpindleTracker.h"
+#include "CSpindleSanitizer.h"
 #if __has_include("CSpindleDaemon.h")
 #include "CSpindleDaemon.h"
 #endif
