@@ -10,14 +10,14 @@ import Synchronization
 /// `join()` track completion; `shutdown(immediate:)` ends the queue with Python 3.13's rules.
 ///
 /// Items move through a ring buffer (or a heap) under one futex lock; an item put while a getter
-/// waits is handed to it directly, and a waiting getter or putter spins and yields briefly before
-/// it sleeps. The put and get fast paths are inlinable, so they are specialised for the element
-/// type in the caller's module.
+/// waits is handed to it directly. A waiting thread parks on its futex parker, a waiting task
+/// suspends on a continuation; wakers resolve them after releasing the lock. The put and get fast
+/// paths are inlinable, so they are specialised for the element type in the caller's module.
 public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where Order.Element: Sendable {
     /// The items' type.
     public typealias Element = Order.Element
     @usableFromInline typealias Machine = QueueStateMachine<Order>
-    @usableFromInline typealias QueueWaiter = Waiter<Element>
+    @usableFromInline typealias Waiter = QueueWaiter<Element>
 
     /// The most items the queue holds; 0 for no limit.
     public let maxsize: Int
@@ -46,6 +46,19 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
         return try body(&state.pointee)
     }
 
+    /// Releases the lock, then resolves `waiter` (if any) with `token`.
+    @inlinable @inline(__always)
+    func unlock(waking waiter: Resumption?, with token: UInt32) {
+        lock.unlock()
+        waiter?.resume(token)
+    }
+
+    /// Releases the lock, then resolves the waiters of `wake`.
+    func unlock(waking wake: Machine.Wake) {
+        lock.unlock()
+        wake.run()
+    }
+
     // MARK: - Size
 
     /// The number of items in the queue now.
@@ -72,19 +85,34 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     @inlinable
     public func put(_ item: Element, block: Bool = true, timeout: Double? = nil) throws(QueueError) {
         if block, timeout != nil { try QueueError.validate(timeout: timeout) }
-        switch locked({ $0.put(item) }) {
-        case .done(let wake): wake.run()
-        case .shutDown: throw .shutDown
-        case .full: try putWaiting(item, block: block, timeout: timeout)
+        lock.lock()
+        switch state.pointee.put(item) {
+        case .done(let getter):
+            unlock(waking: getter, with: WaitToken.granted)
+        case .shutDown:
+            lock.unlock()
+            throw .shutDown
+        case .full:
+            try putWaiting(item, block: block, timeout: timeout)
         }
     }
 
-    /// The full queue's path of `put`: wait for room (the waiter's parker spins briefly first).
+    /// The full queue's path of `put`, entered with the lock held (the same critical section
+    /// that found the queue full queues the waiter): wait for room.
     @usableFromInline
     func putWaiting(_ item: Element, block: Bool, timeout: Double?) throws(QueueError) {
-        guard block else { throw .full }
-        let waiter = QueueWaiter(thread: (), payload: item)
-        switch parkThread(waiter, until: .after(seconds: timeout), register: registerPutter, withdraw: withdrawPutter) {
+        guard block else {
+            lock.unlock()
+            throw .full
+        }
+        let deadline = Deadline.after(seconds: timeout)
+        let parker = Parker.forCurrentThread()
+        let waiter = state.pointee.takeWaiter()
+        waiter.prepare(parker: parker, payload: item)
+        state.pointee.putters.append(waiter)
+        lock.unlock()
+        let token = park(waiter, on: parker, until: deadline, list: .putters)
+        switch token {
         case WaitToken.granted: return
         case WaitToken.shutDown: throw .shutDown
         default: throw .full
@@ -104,44 +132,35 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     ///   - timeout: Seconds to wait at most; `nil` waits as long as it takes.
     /// - Throws: `QueueError.shutDown`, `QueueError.full` on timeout, or `CancellationError` (the
     ///   item was not put).
+    @inlinable
     public func put(_ item: Element, timeout: Double? = nil) async throws {
         try QueueError.validate(timeout: timeout)
-        switch locked({ $0.put(item) }) {
-        case .done(let wake):
-            wake.run()
-            return
-        case .shutDown: throw QueueError.shutDown
-        case .full: break
+        lock.lock()
+        switch state.pointee.put(item) {
+        case .done(let getter):
+            unlock(waking: getter, with: WaitToken.granted)
+        case .shutDown:
+            lock.unlock()
+            throw QueueError.shutDown
+        case .full:
+            let waiter = state.pointee.takeWaiter()
+            lock.unlock()
+            try await putSuspending(item, waiter, timeout: timeout)
         }
-        let waiter = QueueWaiter(task: (), payload: item)
-        let token = await suspendTask(
-            waiter, timeout: timeout, register: registerPutter, withdraw: { [self] in withdrawPutter($0) })
+    }
+
+    /// The full queue's path of the async `put`: suspend on `waiter` (taken from the spare list
+    /// in the critical section that found the queue full) until there is room.
+    @usableFromInline
+    func putSuspending(_ item: Element, _ waiter: Waiter, timeout: Double?) async throws {
+        waiter.prepare(parker: nil, payload: item)
+        let token = await suspend(waiter, timeout: timeout, list: .putters)
         switch token {
         case WaitToken.granted: return
         case WaitToken.shutDown: throw QueueError.shutDown
         case WaitToken.cancelled: throw CancellationError()
         default: throw QueueError.full
         }
-    }
-
-    private func registerPutter(_ waiter: QueueWaiter) -> UInt32? {
-        let (token, wake) = locked { machine -> (UInt32?, Machine.Wake) in
-            switch machine.put(waiter.payload!) {
-            case .done(let wake):
-                waiter.payload = nil
-                return (WaitToken.granted, wake)
-            case .shutDown: return (WaitToken.shutDown, Machine.Wake())
-            case .full:
-                machine.putters.append(waiter)
-                return (nil, Machine.Wake())
-            }
-        }
-        wake.run()
-        return token
-    }
-
-    private func withdrawPutter(_ waiter: QueueWaiter) -> Bool {
-        locked { $0.putters.remove(waiter) }
     }
 
     // MARK: - Get
@@ -156,22 +175,42 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     @inlinable
     public func get(block: Bool = true, timeout: Double? = nil) throws(QueueError) -> Element {
         if block, timeout != nil { try QueueError.validate(timeout: timeout) }
-        switch locked({ $0.get() }) {
-        case .item(let item, let wake):
-            wake.run()
+        lock.lock()
+        switch state.pointee.get() {
+        case .item(let item, let putter):
+            unlock(waking: putter, with: WaitToken.granted)
             return item
-        case .shutDown: throw .shutDown
-        case .empty: return try getWaiting(block: block, timeout: timeout)
+        case .shutDown:
+            lock.unlock()
+            throw .shutDown
+        case .empty:
+            return try getWaiting(block: block, timeout: timeout)
         }
     }
 
-    /// The empty queue's path of `get`: wait for an item (the waiter's parker spins briefly first).
+    /// The empty queue's path of `get`, entered with the lock held (the same critical section
+    /// that found the queue empty queues the waiter): wait for an item.
     @usableFromInline
     func getWaiting(block: Bool, timeout: Double?) throws(QueueError) -> Element {
-        guard block else { throw .empty }
-        let waiter = QueueWaiter(thread: ())
-        switch parkThread(waiter, until: .after(seconds: timeout), register: registerGetter, withdraw: withdrawGetter) {
-        case WaitToken.granted: return waiter.payload.take()!
+        guard block else {
+            lock.unlock()
+            throw .empty
+        }
+        let deadline = Deadline.after(seconds: timeout)
+        let parker = Parker.forCurrentThread()
+        let waiter = state.pointee.takeWaiter()
+        waiter.prepare(parker: parker)
+        state.pointee.getters.append(waiter)
+        lock.unlock()
+        let token = park(waiter, on: parker, until: deadline, list: .getters)
+        switch token {
+        case WaitToken.granted:
+            // Under the lock the resolver wrote it under, so the hand-over is ordered by the lock.
+            return locked { machine in
+                let item = waiter.payload.take().unsafelyUnwrapped
+                machine.recycle(waiter)
+                return item
+            }
         case WaitToken.shutDown: throw .shutDown
         default: throw .empty
         }
@@ -189,25 +228,43 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     /// - Returns: The item.
     /// - Throws: `QueueError.shutDown`, `QueueError.empty` on timeout, or `CancellationError`. An
     ///   item handed to a task at the moment it was cancelled goes back to the front of the queue.
+    @inlinable
     public func get(timeout: Double? = nil) async throws -> Element {
         try QueueError.validate(timeout: timeout)
-        switch locked({ $0.get() }) {
-        case .item(let item, let wake):
-            wake.run()
+        lock.lock()
+        switch state.pointee.get() {
+        case .item(let item, let putter):
+            unlock(waking: putter, with: WaitToken.granted)
             return item
-        case .shutDown: throw QueueError.shutDown
-        case .empty: break
+        case .shutDown:
+            lock.unlock()
+            throw QueueError.shutDown
+        case .empty:
+            let waiter = state.pointee.takeWaiter()
+            lock.unlock()
+            return try await getSuspending(waiter, timeout: timeout)
         }
-        let waiter = QueueWaiter(task: ())
-        let token = await suspendTask(
-            waiter, timeout: timeout, register: registerGetter, withdraw: { [self] in withdrawGetter($0) })
+    }
+
+    /// The empty queue's path of the async `get`: suspend on `waiter` (taken from the spare list
+    /// in the critical section that found the queue empty) until an item is handed over.
+    @usableFromInline
+    func getSuspending(_ waiter: Waiter, timeout: Double?) async throws -> Element {
+        waiter.prepare(parker: nil)
+        let token = await suspend(waiter, timeout: timeout, list: .getters)
         switch token {
         case WaitToken.granted:
-            let item = waiter.payload.take()!
-            if waiter.abandonToken.load(ordering: .acquiring) == WaitToken.cancelled {
-                locked { $0.putBack(item) }.run()
+            // An item handed over just as the task was cancelled goes back to the queue's front.
+            let cancelled = waiter.abandonToken.load(ordering: .acquiring) == WaitToken.cancelled
+            lock.lock()
+            // Taken under the lock the resolver wrote it under.
+            let item = waiter.payload.take().unsafelyUnwrapped
+            if timeout == nil { state.pointee.recycle(waiter) }
+            if cancelled {
+                unlock(waking: state.pointee.putBack(item))
                 throw CancellationError()
             }
+            lock.unlock()
             return item
         case WaitToken.shutDown: throw QueueError.shutDown
         case WaitToken.cancelled: throw CancellationError()
@@ -215,24 +272,120 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
         }
     }
 
-    private func registerGetter(_ waiter: QueueWaiter) -> UInt32? {
-        let (token, wake) = locked { machine -> (UInt32?, Machine.Wake) in
-            switch machine.get() {
-            case .item(let item, let wake):
-                waiter.payload = item
-                return (WaitToken.granted, wake)
-            case .shutDown: return (WaitToken.shutDown, Machine.Wake())
-            case .empty:
-                machine.getters.append(waiter)
-                return (nil, Machine.Wake())
+    // MARK: - Waiting
+
+    /// Blocks the calling thread until `waiter`, queued on `list` with `parker`, is resolved or
+    /// the deadline passes; a waiter resolved or withdrawn goes back to the spare list, except a
+    /// granted getter's, which still holds its item (its owner recycles it after taking it).
+    /// - Returns: The token, or `WaitToken.timedOut`.
+    func park(_ waiter: Waiter, on parker: Parker, until deadline: Deadline, list: Machine.List) -> UInt32 {
+        var token = parker.park(until: deadline)
+        if token == 0 {
+            let withdrawn = locked { machine in
+                guard machine.withdraw(waiter, from: list) else { return false }
+                machine.recycle(waiter)
+                return true
             }
+            if withdrawn { return WaitToken.timedOut }
+            token = parker.awaitToken()  // chosen by a waker just as the deadline passed
         }
-        wake.run()
+        if token != WaitToken.granted || list != .getters { locked { $0.recycle(waiter) } }
         return token
     }
 
-    private func withdrawGetter(_ waiter: QueueWaiter) -> Bool {
-        locked { $0.getters.remove(waiter) }
+    /// Suspends the calling task until `waiter` (prepared for a task) is resolved, queueing it on
+    /// `list` unless the state changed since the caller looked; a timeout or a cancellation
+    /// withdraws it. A waiter whose wait had a timer goes back to no spare list (the timer task may
+    /// still hold it); otherwise a waiter not granted is recycled here, and a granted one by the
+    /// caller.
+    ///
+    /// The continuation's body touches the waiter only before `register` releases the lock: from
+    /// then on a waker, a timeout or a cancellation may resolve it (the task itself goes on only
+    /// once the body has returned). A timeout or a cancellation that came before the waiter was
+    /// queued is seen by `register` under the lock. A waker may resume the continuation before
+    /// the body has returned; `taskDidResume()` then tells the thread sanitizer what the runtime
+    /// does not (see there).
+    /// - Returns: The token, or `WaitToken.cancelled` / `WaitToken.timedOut`.
+    func suspend(_ waiter: Waiter, timeout: Double?, list: Machine.List) async -> UInt32 {
+        let timer: Task<Void, Never>? = timeout.map { seconds in
+            Task { [self] in
+                let ns = UInt64(Swift.max(0, Swift.min(seconds, 1e9)) * 1e9)
+                do { try await Task.sleep(nanoseconds: ns) } catch { return }
+                abandon(waiter, with: WaitToken.timedOut, list: list)
+            }
+        }
+        let token = await withTaskCancellationHandler {
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<UInt32, Never>) in
+                waiter.continuation = continuation
+                if let token = register(waiter, on: list) { continuation.resume(returning: token) }
+            }
+        } onCancel: {
+            abandon(waiter, with: WaitToken.cancelled, list: list)
+        }
+        taskDidResume()  // the resumer's accesses happen before the task's, for the sanitizer too
+        if let timer {
+            timer.cancel()
+        } else if token != WaitToken.granted || list == .putters || list == .joiners {
+            locked { $0.recycle(waiter) }
+        }
+        return token
+    }
+
+    /// A timeout's or a cancellation's attempt to end a task's wait; the first one wins, and only
+    /// while the waiter is still queued (before it is queued, `register` sees the token).
+    private func abandon(_ waiter: Waiter, with token: UInt32, list: Machine.List) {
+        guard waiter.abandonToken.compareExchange(expected: 0, desired: token, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        lock.lock()
+        let withdrawn = state.pointee.withdraw(waiter, from: list) ? waiter.resumption : nil
+        unlock(waking: withdrawn, with: token)
+    }
+
+    /// Under the lock: resolves at once when the wait is no longer needed (returning the token),
+    /// or queues `waiter` on `list` (returning `nil`). A timeout or a cancellation that set its
+    /// token before this critical section ends the wait here (its own withdrawal found nothing);
+    /// one that comes after finds the waiter queued.
+    private func register(_ waiter: Waiter, on list: Machine.List) -> UInt32? {
+        lock.lock()
+        let pending = waiter.abandonToken.load(ordering: .acquiring)
+        if pending != 0 {
+            lock.unlock()
+            return pending
+        }
+        switch list {
+        case .getters:
+            switch state.pointee.get() {
+            case .item(let item, let putter):
+                waiter.payload = item
+                unlock(waking: putter, with: WaitToken.granted)
+                return WaitToken.granted
+            case .shutDown:
+                lock.unlock()
+                return WaitToken.shutDown
+            case .empty:
+                state.pointee.getters.append(waiter)
+            }
+        case .putters:
+            switch state.pointee.put(waiter.payload.unsafelyUnwrapped) {
+            case .done(let getter):
+                waiter.payload = nil
+                unlock(waking: getter, with: WaitToken.granted)
+                return WaitToken.granted
+            case .shutDown:
+                lock.unlock()
+                return WaitToken.shutDown
+            case .full:
+                state.pointee.putters.append(waiter)
+            }
+        case .joiners:
+            if state.pointee.unfinished == 0 {
+                lock.unlock()
+                return WaitToken.granted
+            }
+            state.pointee.joiners.append(waiter)
+        }
+        lock.unlock()
+        return nil
     }
 
     // MARK: - Tasks
@@ -240,36 +393,43 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     /// Marks one item taken from the queue as processed, for `join()`.
     /// - Throws: `QueueError.taskDoneTooManyTimes` when called more often than items were put.
     public func taskDone() throws(QueueError) {
-        try locked { (machine: inout Machine) throws(QueueError) in try machine.taskDone() }.run()
+        lock.lock()
+        let wake: Machine.Wake
+        do {
+            wake = try state.pointee.taskDone()
+        } catch {
+            lock.unlock()
+            throw error
+        }
+        unlock(waking: wake)
     }
 
     /// Blocks until every item put has been marked done with `taskDone()`.
     public func join() {
-        _ = parkThread(QueueWaiter(thread: ()), until: .never, register: registerJoiner, withdraw: withdrawJoiner)
+        lock.lock()
+        if state.pointee.unfinished == 0 {
+            lock.unlock()
+            return
+        }
+        let parker = Parker.forCurrentThread()
+        let waiter = state.pointee.takeWaiter()
+        waiter.prepare(parker: parker)
+        state.pointee.joiners.append(waiter)
+        lock.unlock()
+        _ = park(waiter, on: parker, until: .never, list: .joiners)
     }
 
     /// Suspends the task until every item put has been marked done.
     /// - Throws: `CancellationError` when the task is cancelled while waiting.
     public func join() async throws(CancellationError) {
-        let token = await suspendTask(
-            QueueWaiter(task: ()), timeout: nil, register: registerJoiner, withdraw: { [self] in withdrawJoiner($0) })
+        let waiter = locked { $0.takeWaiter() }
+        waiter.prepare(parker: nil)
+        let token = await suspend(waiter, timeout: nil, list: .joiners)
         if token == WaitToken.cancelled { throw CancellationError() }
     }
 
     /// The number of items put and not yet marked done.
     public var unfinishedTasks: Int { locked { $0.unfinished } }
-
-    private func registerJoiner(_ waiter: QueueWaiter) -> UInt32? {
-        locked { machine in
-            if machine.unfinished == 0 { return WaitToken.granted }
-            machine.joiners.append(waiter)
-            return nil
-        }
-    }
-
-    private func withdrawJoiner(_ waiter: QueueWaiter) -> Bool {
-        locked { $0.joiners.remove(waiter) }
-    }
 
     // MARK: - Shutdown
 
@@ -280,8 +440,9 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     /// - Returns: The items an immediate shutdown removed, so that none is lost unseen.
     @discardableResult
     public func shutdown(immediate: Bool = false) -> [Element] {
-        let (removed, wake) = locked { $0.shutdown(immediate: immediate) }
-        wake.run()
+        lock.lock()
+        let (removed, wake) = state.pointee.shutdown(immediate: immediate)
+        unlock(waking: wake)
         return removed
     }
 }

@@ -8,16 +8,19 @@ import SpindleSystem
 @usableFromInline
 struct QueueStateMachine<Order: QueueOrder> {
     @usableFromInline typealias Element = Order.Element
-    @usableFromInline typealias QueueWaiter = Waiter<Element>
+    @usableFromInline typealias Waiter = QueueWaiter<Element>
 
     @usableFromInline var buffer = Order()
     @usableFromInline let maxsize: Int
-    @usableFromInline var getters = Deque<QueueWaiter>()
+    @usableFromInline var getters = Deque<Waiter>()
     /// Waiting putters; each carries its item as its payload.
-    @usableFromInline var putters = Deque<QueueWaiter>()
-    @usableFromInline var joiners = Deque<QueueWaiter>()
+    @usableFromInline var putters = Deque<Waiter>()
+    @usableFromInline var joiners = Deque<Waiter>()
     @usableFromInline var unfinished = 0
     @usableFromInline var isShutdown = false
+    /// Waiters whose waits are over, kept for the next waits (at most `spareLimit`).
+    var spares: [Waiter] = []
+    static var spareLimit: Int { 16 }
 
     @usableFromInline init(maxsize: Int) { self.maxsize = maxsize }
 
@@ -28,25 +31,26 @@ struct QueueStateMachine<Order: QueueOrder> {
     @usableFromInline
     struct Wake {
         /// Resolved with `granted`: a getter handed an item, a putter whose item went in.
-        @usableFromInline var one: QueueWaiter?
+        @usableFromInline var one: Resumption?
         /// Resolved with `shutDown`: getters and putters of a queue that shut down.
-        @usableFromInline var shutOut: [QueueWaiter] = []
+        @usableFromInline var shutOut: [Resumption] = []
         /// Resolved with `granted`: joiners, once no task is unfinished.
-        @usableFromInline var joiners: [QueueWaiter] = []
+        @usableFromInline var joiners: [Resumption] = []
 
-        @inlinable init(one: QueueWaiter? = nil) { self.one = one }
+        @inlinable init(one: Resumption? = nil) { self.one = one }
 
         /// Resolves the waiters; call without holding the lock.
         @inlinable func run() {
-            one?.resolve(WaitToken.granted)
-            for waiter in shutOut { waiter.resolve(WaitToken.shutDown) }
-            for waiter in joiners { waiter.resolve(WaitToken.granted) }
+            one?.resume(WaitToken.granted)
+            for waiter in shutOut { waiter.resume(WaitToken.shutDown) }
+            for waiter in joiners { waiter.resume(WaitToken.granted) }
         }
     }
 
     @usableFromInline
     enum PutOutcome {
-        case done(Wake)
+        /// The item went in; resolve the getter it was handed to, if any, with `granted`.
+        case done(Resumption?)
         case full
         case shutDown
     }
@@ -54,20 +58,22 @@ struct QueueStateMachine<Order: QueueOrder> {
     /// Puts `item` if there is room, handing it straight to a waiting getter when there is one.
     @inlinable mutating func put(_ item: Element) -> PutOutcome {
         if isShutdown { return .shutDown }
-        if let getter = getters.popFirst() {
+        if !getters.isEmpty {
+            let getter = getters.removeFirst()
             unfinished += 1
             getter.payload = item
-            return .done(Wake(one: getter))
+            return .done(getter.resumption)
         }
         if isFull { return .full }
         unfinished += 1
         buffer.push(item)
-        return .done(Wake())
+        return .done(nil)
     }
 
     @usableFromInline
     enum GetOutcome {
-        case item(Element, Wake)
+        /// The next item; resolve the putter whose item went in behind it, if any, with `granted`.
+        case item(Element, Resumption?)
         case empty
         case shutDown
     }
@@ -76,22 +82,50 @@ struct QueueStateMachine<Order: QueueOrder> {
     @inlinable mutating func get() -> GetOutcome {
         if buffer.count > 0 {
             let item = buffer.pop()
-            var wake = Wake()
-            if let putter = putters.popFirst() {
-                buffer.push(putter.payload.take()!)
-                unfinished += 1
-                wake.one = putter
-            }
-            return .item(item, wake)
+            if putters.isEmpty { return .item(item, nil) }
+            let putter = putters.removeFirst()
+            buffer.push(putter.payload.take().unsafelyUnwrapped)
+            unfinished += 1
+            return .item(item, putter.resumption)
         }
         return isShutdown ? .shutDown : .empty
+    }
+
+    /// The lists a waiter can wait on.
+    @usableFromInline
+    enum List: Sendable {
+        case getters, putters, joiners
+    }
+
+    /// Removes `waiter` from `list` if it is still there.
+    /// - Returns: Whether it was (and so now belongs to the caller to resolve).
+    @usableFromInline mutating func withdraw(_ waiter: Waiter, from list: List) -> Bool {
+        switch list {
+        case .getters: getters.remove(waiter)
+        case .putters: putters.remove(waiter)
+        case .joiners: joiners.remove(waiter)
+        }
+    }
+
+    /// A waiter for a new wait: a spare one, or a new one when there is none.
+    @usableFromInline mutating func takeWaiter() -> Waiter {
+        spares.popLast() ?? Waiter()
+    }
+
+    /// Keeps a waiter whose wait is over (and whose owner has taken its item) for a later wait.
+    mutating func recycle(_ waiter: Waiter) {
+        guard spares.count < Self.spareLimit else { return }
+        waiter.continuation = nil
+        waiter.parker = nil
+        waiter.payload = nil
+        spares.append(waiter)
     }
 
     /// Puts back an item a cancelled getter was handed, ahead of the others.
     mutating func putBack(_ item: Element) -> Wake {
         if let getter = getters.popFirst() {
             getter.payload = item
-            return Wake(one: getter)
+            return Wake(one: getter.resumption)
         }
         buffer.pushBack(item)
         return Wake()
@@ -106,7 +140,7 @@ struct QueueStateMachine<Order: QueueOrder> {
 
     mutating func releaseJoiners() -> Wake {
         var wake = Wake()
-        wake.joiners = Array(joiners)
+        wake.joiners = joiners.map(\.resumption)
         joiners.removeAll()
         return wake
     }
@@ -122,7 +156,7 @@ struct QueueStateMachine<Order: QueueOrder> {
             unfinished -= Swift.min(unfinished, removed.count)
         }
         var wake = unfinished == 0 ? releaseJoiners() : Wake()
-        wake.shutOut = Array(getters) + Array(putters)
+        wake.shutOut = getters.map(\.resumption) + putters.map(\.resumption)
         getters.removeAll()
         putters.removeAll()
         return (removed, wake)

@@ -96,4 +96,60 @@ struct AsyncQueueTests {
         await #expect(throws: QueueError.shutDown) { try await queue.get() }
         await #expect(throws: QueueError.shutDown) { try await queue.put(1) }
     }
+
+    @Test func alreadyCancelledTasksDoNotWait() async throws {
+        // A task cancelled before it waits: its cancellation handler runs before the waiter is
+        // queued, so the wait must end where the waiter would be queued, and leave nothing behind.
+        let empty = Queue<Int>()
+        let getter = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await empty.get()
+        }
+        await #expect(throws: CancellationError.self) { try await getter.value }
+        let full = Queue<Int>(maxsize: 1)
+        try full.putNowait(1)
+        let putter = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await full.put(2)
+        }
+        await #expect(throws: CancellationError.self) { try await putter.value }
+        let joiner = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await full.join()
+        }
+        await #expect(throws: CancellationError.self) { try await joiner.value }
+        #expect(empty.locked { $0.getters.isEmpty })
+        #expect(full.locked { $0.putters.isEmpty && $0.joiners.isEmpty })
+        #expect(try full.getNowait() == 1)  // the cancelled putter's item never went in
+        #expect(full.qsize == 0)
+        try empty.putNowait(3)
+        #expect(try empty.getNowait() == 3)  // and no cancelled getter took it
+    }
+
+    @Test func everyItemHandedBetweenATaskAndAThread() async throws {
+        // maxsize 1 with a task on one side and a thread on the other: nearly every item wakes a
+        // waiter, often while the task is still inside its continuation's body (the sanitizer run
+        // checks those hand-overs).
+        let count = 100_000
+        let toThread = Queue<Int>(maxsize: 1)
+        let toTask = Queue<Int>(maxsize: 1)
+        let relay = try spawn {
+            while let item = try? toThread.get() { try toTask.put(item) }
+            toTask.shutdown()
+        }
+        async let sent: Void = {
+            for i in 0..<count { try await toThread.put(i) }
+            toThread.shutdown()
+        }()
+        var expected = 0
+        var inOrder = true
+        for await item in toTask {
+            if item != expected { inOrder = false }
+            expected += 1
+        }
+        try await sent
+        try finish(relay)
+        #expect(expected == count)
+        #expect(inOrder)
+    }
 }

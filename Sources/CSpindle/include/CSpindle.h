@@ -14,6 +14,7 @@
 #include "CSpindleTracker.h"
 #include "CSpindleGzip.h"
 #include "CSpindleTree.h"
+#include "CSpindleSanitizer.h"
 #if __has_include("CSpindleDaemon.h")
 #include "CSpindleDaemon.h"
 #endif
