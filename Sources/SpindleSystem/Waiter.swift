@@ -126,6 +126,7 @@ package func suspendTask<Payload>(
     } onCancel: {
         abandon(WaitToken.cancelled)
     }
+    taskDidResume()  // the resumer may have run while the body above still did (see taskDidResume)
     timer?.cancel()
     return token
 }
