@@ -64,18 +64,7 @@ final class LogCompressor: @unchecked Sendable {
     /// - Returns: Whether nothing is pending.
     @discardableResult
     func waitUntilIdle(timeout: Double?) -> Bool {
-        let deadline = Deadline.after(seconds: timeout)
-        return lock.withLock {
-            while running || !jobs.isEmpty {
-                guard let left = deadline.remainingSeconds else {
-                    _ = try? idle.wait()
-                    continue
-                }
-                if left <= 0 { return false }
-                _ = try? idle.wait(timeout: left)
-            }
-            return true
-        }
+        lock.withLock { (try? idle.waitFor(timeout: timeout) { !running && jobs.isEmpty }) ?? false }
     }
 
     private func work() {

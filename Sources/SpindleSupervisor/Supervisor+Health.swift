@@ -102,28 +102,12 @@ extension Supervisor {
             finishHealthCheck(process, check, exitStatus: nil, problem: error.message, now: now)
             return
         }
-        var environment = FileSystem.environment
-        environment["SUPERVISOR_ENABLED"] = "1"
-        if let url = probe.serverurl ?? serverURL { environment["SUPERVISOR_SERVER_URL"] = url }
-        environment["SUPERVISOR_PROCESS_NAME"] = probe.name
-        environment["SUPERVISOR_GROUP_NAME"] = process.group
-        for (key, value) in probe.environment { environment[key] = value }
+        let setting = childSetting(probe, group: process.group, executable: resolved.file)
+        var environment = setting.environment
         environment["SPINDLE_PROCESS_PID"] = String(process.machine.pid)
-        var options = SpawnOptions(executable: resolved.file, startNewSession: true, umask: probe.umask)
-        if let uid = probe.uid, uid != geteuid() {
-            options.user = String(uid)
-            if let record = getpwuid(uid) {
-                options.group = String(record.pointee.pw_gid)
-                var count: Int32 = 64
-                var ids = [gid_t](repeating: 0, count: 64)
-                if getgrouplist(record.pointee.pw_name, record.pointee.pw_gid, &ids, &count) >= 0 {
-                    options.extraGroups = ids.prefix(Int(count)).map { String($0) }
-                }
-            }
-        }
         let popen: Popen
         do {
-            popen = try Popen(resolved.argv, stdin: .devnull, stdout: .pipe, stderr: .stdout, cwd: probe.directory, env: environment, options: options)
+            popen = try Popen(resolved.argv, stdin: .devnull, stdout: .pipe, stderr: .stdout, cwd: probe.directory, env: environment, options: setting.options)
         } catch {
             finishHealthCheck(process, check, exitStatus: nil, problem: Supervisor.spawnMessage(error, config: probe, argv: resolved.argv), now: now)
             return

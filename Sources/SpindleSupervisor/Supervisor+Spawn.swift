@@ -63,6 +63,37 @@ extension Supervisor {
         return (file, argv)
     }
 
+    /// What supervisor gives every command it runs for a program (the program itself, and its
+    /// health check): the environment (spindled's, the `SUPERVISOR_*` variables, then the
+    /// program's `environment`) and spawn options (a session of its own, the program's umask and,
+    /// when it names another user, that user's uid, gid and supplementary groups).
+    /// - Parameters:
+    ///   - config: The program's configuration.
+    ///   - group: Its group's name.
+    ///   - executable: The resolved command file.
+    /// - Returns: The environment and the options.
+    func childSetting(_ config: ProcessConfig, group: String, executable: String) -> (environment: [String: String], options: SpawnOptions) {
+        var environment = FileSystem.environment
+        environment["SUPERVISOR_ENABLED"] = "1"
+        if let url = config.serverurl ?? serverURL { environment["SUPERVISOR_SERVER_URL"] = url }
+        environment["SUPERVISOR_PROCESS_NAME"] = config.name
+        environment["SUPERVISOR_GROUP_NAME"] = group
+        for (key, value) in config.environment { environment[key] = value }
+        var options = SpawnOptions(executable: executable, startNewSession: true, umask: config.umask)
+        if let uid = config.uid, uid != geteuid() {
+            options.user = String(uid)
+            if let record = getpwuid(uid) {
+                options.group = String(record.pointee.pw_gid)
+                var count: Int32 = 64
+                var ids = [gid_t](repeating: 0, count: 64)
+                if getgrouplist(record.pointee.pw_name, record.pointee.pw_gid, &ids, &count) >= 0 {
+                    options.extraGroups = ids.prefix(Int(count)).map { String($0) }
+                }
+            }
+        }
+        return (environment, options)
+    }
+
     /// Carries out `.spawn`: starts the child and reports to the machine; the lock is held.
     func spawn(_ process: ManagedProcess) {
         let now = Supervisor.clock
@@ -76,24 +107,7 @@ extension Supervisor {
             return
         }
         openOutputs(process)
-        var environment = FileSystem.environment
-        environment["SUPERVISOR_ENABLED"] = "1"
-        if let url = config.serverurl ?? serverURL { environment["SUPERVISOR_SERVER_URL"] = url }
-        environment["SUPERVISOR_PROCESS_NAME"] = config.name
-        environment["SUPERVISOR_GROUP_NAME"] = process.group
-        for (key, value) in config.environment { environment[key] = value }
-        var options = SpawnOptions(executable: resolved.file, startNewSession: true, umask: config.umask)
-        if let uid = config.uid, uid != geteuid() {
-            options.user = String(uid)
-            if let record = getpwuid(uid) {
-                options.group = String(record.pointee.pw_gid)
-                var count: Int32 = 64
-                var ids = [gid_t](repeating: 0, count: 64)
-                if getgrouplist(record.pointee.pw_name, record.pointee.pw_gid, &ids, &count) >= 0 {
-                    options.extraGroups = ids.prefix(Int(count)).map { String($0) }
-                }
-            }
-        }
+        let (environment, options) = childSetting(config, group: process.group, executable: resolved.file)
         let popen: Popen
         let tree: ProcessTree?
         do {

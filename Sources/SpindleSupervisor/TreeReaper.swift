@@ -83,18 +83,7 @@ final class TreeReaper: @unchecked Sendable {
     /// - Returns: Whether none is left.
     @discardableResult
     func waitUntilIdle(timeout: Double?) -> Bool {
-        let deadline = Deadline.after(seconds: timeout)
-        return lock.withLock {
-            while state.running {
-                guard let left = deadline.remainingSeconds else {
-                    _ = try? idle.wait()
-                    continue
-                }
-                if left <= 0 { return false }
-                _ = try? idle.wait(timeout: left)
-            }
-            return true
-        }
+        lock.withLock { (try? idle.waitFor(timeout: timeout) { !state.running }) ?? false }
     }
 
     private func work(immediately: Bool = false) {
