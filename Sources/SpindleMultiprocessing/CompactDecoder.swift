@@ -173,27 +173,30 @@ func decodeInteger<T: FixedWidthInteger>(_ type: T.Type, _ value: CompactValue, 
     return result
 }
 
+// Each branch runs only when T is exactly the type named, so the bit casts are identities (a
+// dynamic cast per value was a tenth of a small pool task's time).
 func decodeScalar<T>(_ type: T.Type, _ value: CompactValue, _ codingPath: [any CodingKey]) throws -> T? {
-    if T.self == Int.self { return try decodeInteger(Int.self, value, codingPath) as? T }
+    if T.self == Int.self { return unsafeBitCast(try decodeInteger(Int.self, value, codingPath), to: T.self) }
     if T.self == String.self {
         guard case .string(let s) = value else { throw typeMismatch(T.self, value, codingPath) }
-        return s as? T
+        return unsafeBitCast(s, to: T.self)
     }
-    if T.self == Double.self { return try decodeDouble(value, codingPath) as? T }
+    if T.self == Double.self { return unsafeBitCast(try decodeDouble(value, codingPath), to: T.self) }
     if T.self == Bool.self {
         guard case .bool(let b) = value else { throw typeMismatch(T.self, value, codingPath) }
-        return b as? T
+        return unsafeBitCast(b, to: T.self)
     }
-    if T.self == [UInt8].self, case .bytes(let bytes) = value { return bytes as? T }
+    if T.self == [UInt8].self, case .bytes(let bytes) = value { return unsafeBitCast(bytes, to: T.self) }
     if case .array(let items) = value {
         // Arrays of the common scalars, without a container per element.
-        if T.self == [Int].self { return try items.map { try decodeInteger(Int.self, $0, codingPath) } as? T }
-        if T.self == [Double].self { return try items.map { try decodeDouble($0, codingPath) } as? T }
+        if T.self == [Int].self { return unsafeBitCast(try items.map { try decodeInteger(Int.self, $0, codingPath) }, to: T.self) }
+        if T.self == [Double].self { return unsafeBitCast(try items.map { try decodeDouble($0, codingPath) }, to: T.self) }
         if T.self == [String].self {
-            return try items.map { item -> String in
+            let strings = try items.map { item -> String in
                 guard case .string(let s) = item else { throw typeMismatch(String.self, item, codingPath) }
                 return s
-            } as? T
+            }
+            return unsafeBitCast(strings, to: T.self)
         }
     }
     return nil

@@ -246,6 +246,13 @@ struct CompactEncoder {
 
 /// The leaf encoding of the standard scalar types, without building an encoder.
 func compactScalar<T: Encodable>(of value: T) -> CompactScalar? {
+    // The commonest types first by their metatype (a pointer compare; the bit casts are
+    // identities), before the dynamic casts, which also see through Optional and existentials.
+    if T.self == Int.self { return .signed(Int64(unsafeBitCast(value, to: Int.self))) }
+    if T.self == String.self { return .string(unsafeBitCast(value, to: String.self)) }
+    if T.self == Double.self { return .double(unsafeBitCast(value, to: Double.self)) }
+    if T.self == Bool.self { return .bool(unsafeBitCast(value, to: Bool.self)) }
+    if T.self == [UInt8].self { return .bytes(unsafeBitCast(value, to: [UInt8].self)) }
     switch value {
     case let v as Int: return .signed(Int64(v))
     case let v as String: return .string(v)

@@ -49,13 +49,14 @@ func makeChunkJobs<Argument, Result>(
     var jobs: [PoolJob] = []
     var futures: [Future<[Swift.Result<Result, any Error>]>] = []
     var sizes: [Int] = []
+    let signature = WorkerFunction<Argument, Result>.signature
     for chunk in chunked(items, size: chunksize) {
         let future = Future<[Swift.Result<Result, any Error>]>()
         let count = chunk.count
         futures.append(future)
         sizes.append(count)
         jobs.append(
-            makeJob(try function.request(chunk), future: future) { outcome in
+            makeJob(try function.request(chunk, signature: signature), future: future) { outcome in
                 function.decodeChunk(outcome, count: count)
             })
     }

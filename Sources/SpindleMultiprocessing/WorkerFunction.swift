@@ -151,10 +151,17 @@ public struct WorkerFunction<Argument: Codable & Sendable, Result: Codable & Sen
     }
 
     /// A request to call the function on `arguments`.
-    func request(_ arguments: [Argument], userInfo: [CodingUserInfoKey: Any] = [:]) throws(MultiprocessingError) -> TaskRequest {
+    /// - Parameters:
+    ///   - arguments: The arguments, one per call.
+    ///   - userInfo: For the encoder.
+    ///   - signature: `Self.signature`, when the caller already has it (a map makes one request
+    ///     per chunk, and looking the signature up takes a lock).
+    func request(
+        _ arguments: [Argument], userInfo: [CodingUserInfoKey: Any] = [:], signature: String? = nil
+    ) throws(MultiprocessingError) -> TaskRequest {
         TaskRequest(
-            id: 0, function: name, signature: Self.signature, arguments: try encodeArguments(arguments, userInfo: userInfo),
-            count: arguments.count)
+            id: 0, function: name, signature: signature ?? Self.signature,
+            arguments: try encodeArguments(arguments, userInfo: userInfo), count: arguments.count)
     }
 
     /// Each call's result (or error) from the outcome of a chunk of `count` calls.
