@@ -17,6 +17,16 @@ extension ConfigLoader {
             }
             return nil
         }
+        // A command that cannot be split would fail every check and restart the program forever:
+        // refuse it here (supervisor's own `command` is only split at spawn time; this option is
+        // spindled's, so it can be stricter).
+        do {
+            _ = try Shlex.split(command)
+        } catch {
+            throw ConfigError(
+                .invalidValue, file: document.value(section, "healthcheck_command")?.file ?? fileOf(section), section: section,
+                option: "healthcheck_command", reason: "can't parse command \(command.debugDescription): \(error.message)")
+        }
         var check = HealthCheckConfig(command: command)
         check.interval = try typed(section, "healthcheck_interval", default: check.interval, extra: extra, ConfigLoader.seconds)
         check.timeout = try typed(section, "healthcheck_timeout", default: check.timeout, extra: extra, ConfigLoader.seconds)

@@ -138,6 +138,15 @@ struct DependencyHealthConfigTests {
         #expect(error.reason.contains(reason), "\(error)")
     }
 
+    @Test func aHealthCheckCommandThatCannotBeSplitIsRefusedAtLoad() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        // ` ;` starts an inline comment, so the quote is left open.
+        let error = try #require(failure("[program:web]\ncommand=/bin/cat\nhealthcheck_command=/bin/sh -c \"true ; exit 0\"\n", in: dir))
+        #expect(error.kind == .invalidValue && error.option == "healthcheck_command" && error.section == "program:web", "\(error)")
+        #expect(error.reason.contains("No closing quotation"), "\(error)")
+    }
+
     @Test func aHealthCheckOptionWithoutACommandIsRefused() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
