@@ -89,7 +89,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "spindle-mp-fixture",
-            dependencies: ["SpindleMultiprocessing"],
+            dependencies: ["SpindleMultiprocessing", "SpindleTestSupport"],
             path: "Tests/Fixtures/spindle-mp-fixture",
             swiftSettings: strict
         ),
@@ -185,7 +185,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SpindleMultiprocessingTests",
-            dependencies: ["SpindleMultiprocessing", "SpindleFutures", "SpindleSubprocess", "SpindleThreading", "SpindleSystem"],
+            dependencies: ["SpindleTestSupport", "SpindleMultiprocessing", "SpindleFutures", "SpindleSubprocess", "SpindleThreading", "SpindleSystem"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -3,6 +3,7 @@ import Glibc
 import SpindleMultiprocessing
 import SpindleQueue
 import SpindleSystem
+import SpindleTestSupport
 import SpindleThreading
 import Testing
 
@@ -262,21 +263,13 @@ struct ProcessQueueTests {
                 producerThreads.append(try spawn { for item in start..<(start + perProducer) { try queue.put(item) } })
                 consumerThreads.append(
                     try spawn {
-                        var count = 0
-                        var sum = 0
-                        var squares = 0
-                        var violations = 0
-                        var last: [Int: Int] = [:]
+                        var tally = ItemTally(stride: stride)
                         while true {
                             let item = try queue.get(timeout: 120)
                             if item == -1 { break }
-                            count += 1
-                            sum &+= item
-                            squares &+= item &* item
-                            if let previous = last[item / stride], previous >= item { violations += 1 }
-                            last[item / stride] = item
+                            tally.add(item)
                         }
-                        results.withLock { $0.append([count, sum, squares, violations]) }
+                        results.withLock { $0.append(tally.summary) }
                     })
             }
             for process in producerProcesses { try process.start() }

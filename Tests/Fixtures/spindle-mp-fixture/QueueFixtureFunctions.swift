@@ -1,5 +1,6 @@
 import Glibc
 import SpindleMultiprocessing
+import SpindleTestSupport
 
 /// The fixture's worker functions for ProcessQueue and JoinableProcessQueue.
 enum QueueFixtureFunctions {
@@ -13,22 +14,13 @@ enum QueueFixtureFunctions {
     /// Gets items until it gets -1; returns [count, sum, sum of squares (wrapping), order
     /// violations]. Items are `producer * stride + i`: those of one producer must come in order.
     static let consume = WorkerFunction<ArgumentTuple<ProcessQueue<Int>, Int>, [Int]>("queue.consume") { queue, stride in
-        var count = 0
-        var sum = 0
-        var squares = 0
-        var violations = 0
-        var last: [Int: Int] = [:]
+        var tally = ItemTally(stride: stride)
         while true {
             let item = try queue.get(timeout: 120)
             if item == -1 { break }
-            count += 1
-            sum &+= item
-            squares &+= item &* item
-            let producer = item / stride
-            if let previous = last[producer], previous >= item { violations += 1 }
-            last[producer] = item
+            tally.add(item)
         }
-        return [count, sum, squares, violations]
+        return tally.summary
     }
 
     /// Gets items until -1, marking each done (the -1 too); returns how many it got before -1.
