@@ -228,14 +228,7 @@ public final class ProcessCondition: @unchecked Sendable, Codable {
 
     /// Takes one from a counter that is above zero; returns whether it could.
     private func decrement(_ word: UnsafeMutablePointer<Atomic<UInt32>>) -> Bool {
-        var current = word.pointee.load(ordering: .sequentiallyConsistent)
-        while current > 0 {
-            let (exchanged, original) = word.pointee.compareExchange(
-                expected: current, desired: current - 1, ordering: .sequentiallyConsistent)
-            if exchanged { return true }
-            current = original
-        }
-        return false
+        word.pointee.decrementIfPositive()
     }
 
     /// Waits until `predicate` holds (Python's `wait_for`); the predicate runs with the lock held.

@@ -59,14 +59,7 @@ struct SharedSemaphoreCore: @unchecked Sendable {
     var bound: Int { Int(boundWord.pointee.load(ordering: .relaxed)) }
 
     private func tryTake() -> Bool {
-        var current = valueWord.pointee.load(ordering: .relaxed)
-        while current > 0 {
-            let (exchanged, original) = valueWord.pointee.compareExchange(
-                expected: current, desired: current - 1, ordering: .acquiringAndReleasing)
-            if exchanged { return true }
-            current = original
-        }
-        return false
+        valueWord.pointee.decrementIfPositive()
     }
 
     func acquire(blocking: Bool, timeout: Double?) -> Bool {
