@@ -204,10 +204,12 @@ public final class Supervisor: @unchecked Sendable {
         return true
     }
 
-    /// A new AUTO log file in `childlogdir`: `NAME-CHANNEL---IDENTIFIER-XXXXXX.log`.
+    /// A new AUTO log file in `childlogdir`: `NAME-CHANNEL---IDENTIFIER-` six random characters `.log`.
     func makeAutoLogName(_ name: String, channel: LogChannel) -> String? {
         let options = config.supervisord
-        var template = Array("\(FileSystem.join(options.childlogdir, "\(name)-\(channel.rawValue)---\(options.identifier)-"))XXXXXX.log".utf8CString)
+        // mkstemps replaces the six placeholder characters before the suffix.
+        let placeholder = String(repeating: "X", count: 6)
+        var template = Array("\(FileSystem.join(options.childlogdir, "\(name)-\(channel.rawValue)---\(options.identifier)-"))\(placeholder).log".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 4) }
         guard fd >= 0 else {
             logger(.error, "cannot create AUTO log for \(name) \(channel.rawValue) in \(options.childlogdir): \(SystemErrno(code: errno).message)")
