@@ -9,10 +9,14 @@ import Synchronization
 /// thread, and a thread may produce while a task consumes, or the other way round. `taskDone()` and
 /// `join()` track completion; `shutdown(immediate:)` ends the queue with Python 3.13's rules.
 ///
-/// Items move through a ring buffer (or a heap) under one futex lock; an item put while a getter
-/// waits is handed to it directly. A waiting thread parks on its futex parker, a waiting task
-/// suspends on a continuation; wakers resolve them after releasing the lock. The put and get fast
-/// paths are inlinable, so they are specialised for the element type in the caller's module.
+/// A bounded `Queue` (FIFO, `maxsize` from 1 to `ringLimit`) keeps its items in a lock-free ring
+/// (`BoundedRing`): a put that finds room and a get that finds an item take no lock; only waiting
+/// (and `taskDone`/`join` reaching zero, and `shutdown`) does. A waiter woken on a ring queue
+/// tries again. Other queues (unbounded, LIFO, priority) move items through a growable ring
+/// buffer or a heap under one futex lock, and an item put while a getter waits is handed to it
+/// directly. A waiting thread parks on its futex parker, a waiting task suspends on a
+/// continuation; wakers resolve them after releasing the lock. The put and get fast paths are
+/// inlinable, so they are specialised for the element type in the caller's module.
 public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where Order.Element: Sendable {
     /// The items' type.
     public typealias Element = Order.Element
@@ -23,13 +27,21 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     public let maxsize: Int
     @usableFromInline let lock = Lock()
     @usableFromInline let state: UnsafeMutablePointer<Machine>
+    /// The lock-free storage of a bounded FIFO queue; `nil` for the other queues.
+    @usableFromInline let ring: BoundedRing<Element>?
+
+    /// The largest `maxsize` for which a FIFO queue allocates its lock-free ring up front (its
+    /// slots take `maxsize` times the item's stride plus 8 bytes); a larger one grows as it fills.
+    public static var ringLimit: Int { 1 << 16 }
 
     /// Creates a queue.
     /// - Parameter maxsize: The most items it holds; 0 or less for no limit, as in Python.
     public init(maxsize: Int = 0) {
         self.maxsize = Swift.max(0, maxsize)
+        let lockFree = Order.self == FIFOOrder<Element>.self && self.maxsize > 0 && self.maxsize <= Self.ringLimit
+        ring = lockFree ? BoundedRing(capacity: self.maxsize) : nil
         state = .allocate(capacity: 1)
-        state.initialize(to: Machine(maxsize: self.maxsize))
+        state.initialize(to: Machine(maxsize: self.maxsize, ring: ring))
     }
 
     deinit {
@@ -62,16 +74,25 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     // MARK: - Size
 
     /// The number of items in the queue now.
-    public var qsize: Int { locked { $0.buffer.count } }
+    public var qsize: Int {
+        if let ring { return ring.count }
+        return locked { $0.buffer.count }
+    }
 
     /// Whether the queue holds no items now.
     public var empty: Bool { qsize == 0 }
 
     /// Whether a bounded queue holds `maxsize` items now.
-    public var full: Bool { locked { $0.isFull } }
+    public var full: Bool {
+        if ring != nil { return qsize >= maxsize }
+        return locked { $0.isFull }
+    }
 
     /// Whether `shutdown` has been called.
-    public var isShutdown: Bool { locked { $0.isShutdown } }
+    public var isShutdown: Bool {
+        if let ring { return ring.isClosed }
+        return locked { $0.isShutdown }
+    }
 
     // MARK: - Put
 
@@ -85,6 +106,14 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     @inlinable
     public func put(_ item: Element, block: Bool = true, timeout: Double? = nil) throws(QueueError) {
         if block, timeout != nil { try QueueError.validate(timeout: timeout) }
+        if let ring {
+            switch ring.tryPush(item) {
+            case .done: ringDidPut(ring)
+            case .closed: throw .shutDown
+            case .full: try ringPutWaiting(ring, item, block: block, timeout: timeout)
+            }
+            return
+        }
         lock.lock()
         switch state.pointee.put(item) {
         case .done(let getter):
@@ -135,6 +164,14 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     @inlinable
     public func put(_ item: Element, timeout: Double? = nil) async throws {
         try QueueError.validate(timeout: timeout)
+        if let ring {
+            switch ring.tryPush(item) {
+            case .done: ringDidPut(ring)
+            case .closed: throw QueueError.shutDown
+            case .full: try await ringPutSuspending(ring, item, timeout: timeout)
+            }
+            return
+        }
         lock.lock()
         switch state.pointee.put(item) {
         case .done(let getter):
@@ -175,6 +212,13 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     @inlinable
     public func get(block: Bool = true, timeout: Double? = nil) throws(QueueError) -> Element {
         if block, timeout != nil { try QueueError.validate(timeout: timeout) }
+        if let ring {
+            if let item = ring.tryPop() {
+                ringDidGet(ring)
+                return item
+            }
+            return try ringGetWaiting(ring, block: block, timeout: timeout)
+        }
         lock.lock()
         switch state.pointee.get() {
         case .item(let item, let putter):
@@ -231,6 +275,13 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     @inlinable
     public func get(timeout: Double? = nil) async throws -> Element {
         try QueueError.validate(timeout: timeout)
+        if let ring {
+            if let item = ring.tryPop() {
+                ringDidGet(ring)
+                return item
+            }
+            return try await ringGetSuspending(ring, timeout: timeout)
+        }
         lock.lock()
         switch state.pointee.get() {
         case .item(let item, let putter):
@@ -276,7 +327,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
 
     /// Blocks the calling thread until `waiter`, queued on `list` with `parker`, is resolved or
     /// the deadline passes; a waiter resolved or withdrawn goes back to the spare list, except a
-    /// granted getter's, which still holds its item (its owner recycles it after taking it).
+    /// granted getter's, which may hold its item (its owner recycles it after taking it).
     /// - Returns: The token, or `WaitToken.timedOut`.
     func park(_ waiter: Waiter, on parker: Parker, until deadline: Deadline, list: Machine.List) -> UInt32 {
         var token = parker.park(until: deadline)
@@ -296,8 +347,8 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     /// Suspends the calling task until `waiter` (prepared for a task) is resolved, queueing it on
     /// `list` unless the state changed since the caller looked; a timeout or a cancellation
     /// withdraws it. A waiter whose wait had a timer goes back to no spare list (the timer task may
-    /// still hold it); otherwise a waiter not granted is recycled here, and a granted one by the
-    /// caller.
+    /// still hold it); otherwise it is recycled here, except a getter's that was granted or
+    /// completed, which its caller recycles once it has taken the item.
     ///
     /// The continuation's body touches the waiter only before `register` releases the lock: from
     /// then on a waker, a timeout or a cancellation may resolve it (the task itself goes on only
@@ -323,9 +374,10 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
             abandon(waiter, with: WaitToken.cancelled, list: list)
         }
         taskDidResume()  // the resumer's accesses happen before the task's, for the sanitizer too
+        let holdsItem = list == .getters && (token == WaitToken.granted || token == WaitToken.completed)
         if let timer {
             timer.cancel()
-        } else if token != WaitToken.granted || list == .putters || list == .joiners {
+        } else if !holdsItem {
             locked { $0.recycle(waiter) }
         }
         return token
@@ -346,6 +398,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     /// token before this critical section ends the wait here (its own withdrawal found nothing);
     /// one that comes after finds the waiter queued.
     private func register(_ waiter: Waiter, on list: Machine.List) -> UInt32? {
+        if let ring { return registerOnRing(ring, waiter, on: list) }
         lock.lock()
         let pending = waiter.abandonToken.load(ordering: .acquiring)
         if pending != 0 {
@@ -393,6 +446,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     /// Marks one item taken from the queue as processed, for `join()`.
     /// - Throws: `QueueError.taskDoneTooManyTimes` when called more often than items were put.
     public func taskDone() throws(QueueError) {
+        if let ring { return try ringTaskDone(ring) }
         lock.lock()
         let wake: Machine.Wake
         do {
@@ -406,6 +460,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
 
     /// Blocks until every item put has been marked done with `taskDone()`.
     public func join() {
+        if let ring { return ringJoin(ring) }
         lock.lock()
         if state.pointee.unfinished == 0 {
             lock.unlock()
@@ -429,7 +484,10 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     }
 
     /// The number of items put and not yet marked done.
-    public var unfinishedTasks: Int { locked { $0.unfinished } }
+    public var unfinishedTasks: Int {
+        if let ring { return ring.unfinished }
+        return locked { $0.unfinished }
+    }
 
     // MARK: - Shutdown
 
@@ -441,7 +499,10 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     @discardableResult
     public func shutdown(immediate: Bool = false) -> [Element] {
         lock.lock()
-        let (removed, wake) = state.pointee.shutdown(immediate: immediate)
+        let (removed, wake) =
+            if let ring { state.pointee.shutdownRing(ring, immediate: immediate) } else {
+                state.pointee.shutdown(immediate: immediate)
+            }
         unlock(waking: wake)
         return removed
     }

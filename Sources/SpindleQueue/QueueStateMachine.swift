@@ -1,10 +1,15 @@
 import DequeModule
 import SpindleSystem
+import Synchronization
 
 /// The queue's state and rules, with no locking and no waking: every operation returns what must
 /// be done once the lock is released (which waiters to resolve), so no waiter runs under the lock.
 ///
 /// Invariants: getters wait only while the buffer is empty; putters wait only while it is full.
+///
+/// A bounded FIFO queue keeps its items in a lock-free `BoundedRing` instead of `buffer`; the
+/// machine then holds only the waiter lists, and every change to a list stores the list's length
+/// in the ring, where puts and gets that take no lock look for waiters to wake.
 @usableFromInline
 struct QueueStateMachine<Order: QueueOrder> {
     @usableFromInline typealias Element = Order.Element
@@ -22,7 +27,44 @@ struct QueueStateMachine<Order: QueueOrder> {
     var spares: [Waiter] = []
     static var spareLimit: Int { 16 }
 
-    @usableFromInline init(maxsize: Int) { self.maxsize = maxsize }
+    /// The lock-free item storage of a bounded FIFO queue, or `nil` when `buffer` holds the items.
+    @usableFromInline let ring: BoundedRing<Element>?
+
+    @usableFromInline init(maxsize: Int, ring: BoundedRing<Element>?) {
+        self.maxsize = maxsize
+        self.ring = ring
+    }
+
+    /// Stores the lists' lengths in the ring, after a list changed (under the lock).
+    @inlinable mutating func publishCounts() {
+        guard let ring else { return }
+        ring.waitingGetters.pointee.store(getters.count, ordering: .relaxed)
+        ring.waitingPutters.pointee.store(putters.count, ordering: .relaxed)
+        ring.waitingJoiners.pointee.store(joiners.count, ordering: .relaxed)
+    }
+
+    /// Queues `waiter` at the end of `list`.
+    @usableFromInline mutating func enlist(_ waiter: Waiter, on list: List) {
+        switch list {
+        case .getters: getters.append(waiter)
+        case .putters: putters.append(waiter)
+        case .joiners: joiners.append(waiter)
+        }
+        publishCounts()
+    }
+
+    /// Removes the first waiter of `list`, to be woken to try again (a ring queue's wake-up).
+    /// - Returns: What wakes it, or `nil` when the list is empty.
+    @usableFromInline mutating func popFirst(_ list: List) -> Resumption? {
+        let waiter: Waiter?
+        switch list {
+        case .getters: waiter = getters.popFirst()
+        case .putters: waiter = putters.popFirst()
+        case .joiners: waiter = joiners.popFirst()
+        }
+        publishCounts()
+        return waiter?.resumption
+    }
 
     @inlinable var isFull: Bool { maxsize > 0 && buffer.count >= maxsize }
 
@@ -100,11 +142,14 @@ struct QueueStateMachine<Order: QueueOrder> {
     /// Removes `waiter` from `list` if it is still there.
     /// - Returns: Whether it was (and so now belongs to the caller to resolve).
     @usableFromInline mutating func withdraw(_ waiter: Waiter, from list: List) -> Bool {
+        let withdrawn: Bool
         switch list {
-        case .getters: getters.remove(waiter)
-        case .putters: putters.remove(waiter)
-        case .joiners: joiners.remove(waiter)
+        case .getters: withdrawn = getters.remove(waiter)
+        case .putters: withdrawn = putters.remove(waiter)
+        case .joiners: withdrawn = joiners.remove(waiter)
         }
+        if withdrawn { publishCounts() }
+        return withdrawn
     }
 
     /// A waiter for a new wait: a spare one, or a new one when there is none.
@@ -142,6 +187,7 @@ struct QueueStateMachine<Order: QueueOrder> {
         var wake = Wake()
         wake.joiners = joiners.map(\.resumption)
         joiners.removeAll()
+        publishCounts()
         return wake
     }
 
@@ -160,5 +206,30 @@ struct QueueStateMachine<Order: QueueOrder> {
         getters.removeAll()
         putters.removeAll()
         return (removed, wake)
+    }
+
+    /// Shuts a ring queue down: closes the ring (no put claims a slot after this), removes the
+    /// items when `immediate` (waiting for puts that claimed a slot to write it) and counts them
+    /// as done, and wakes every getter and putter with "shut down" (getters then drain what is
+    /// left) and the joiners if nothing is unfinished.
+    mutating func shutdownRing(_ ring: BoundedRing<Element>, immediate: Bool) -> (removed: [Element], wake: Wake) {
+        isShutdown = true
+        let end = ring.close()
+        var removed: [Element] = []
+        if immediate {
+            removed = ring.drain(upTo: end)
+            ring.markDone(count: removed.count)
+        }
+        var wake = ring.unfinished == 0 ? releaseJoiners() : Wake()
+        wake.shutOut = getters.map(\.resumption) + putters.map(\.resumption)
+        getters.removeAll()
+        putters.removeAll()
+        publishCounts()
+        return (removed, wake)
+    }
+
+    /// Wakes the joiners of a ring queue whose unfinished count is zero.
+    mutating func releaseRingJoiners(_ ring: BoundedRing<Element>) -> Wake {
+        ring.unfinished == 0 ? releaseJoiners() : Wake()
     }
 }

@@ -14,6 +14,9 @@ package enum WaitToken {
     package static let timedOut: UInt32 = 4
     /// The object waited on was shut down (a queue after `shutdown()`).
     @usableFromInline package static let shutDown: UInt32 = 5
+    /// The operation itself completed while the waiter was being registered, so it never waited
+    /// (a queue's put went in, or its get took an item, on the second look).
+    @usableFromInline package static let completed: UInt32 = 6
 }
 
 /// One blocked thread or suspended task, queued on a primitive's wait list, with a payload the
