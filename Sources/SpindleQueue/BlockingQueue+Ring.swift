@@ -88,9 +88,11 @@ extension BlockingQueue {
     @inlinable @inline(never)
     func ringPutWaiting(_ ring: BoundedRing<Element>, _ item: Element, block: Bool, timeout: Double?) throws(QueueError) {
         guard block else { throw .full }
-        for _ in 0..<Self.ringSpins {
+        let batch = ring.batch &- 1
+        for spin in 0..<Self.ringSpins {
             cpuRelax()
-            guard ring.nextIsFree else { continue }
+            // First wait for a run of free slots, then for any.
+            guard ring.isFree(ahead: spin < Self.ringSpins / 2 ? batch : 0) else { continue }
             switch ring.tryPush(item) {
             case .done:
                 ringDidPut(ring)
@@ -132,9 +134,13 @@ extension BlockingQueue {
     func ringGetWaiting(_ ring: BoundedRing<Element>, block: Bool, timeout: Double?) throws(QueueError) -> Element {
         if ring.isClosed && ring.isDrained { throw .shutDown }
         guard block else { throw .empty }
-        for _ in 0..<Self.ringSpins {
+        let batch = ring.batch &- 1
+        for spin in 0..<Self.ringSpins {
             cpuRelax()
-            guard ring.nextIsWritten, let item = ring.tryPop() else { continue }
+            // First wait for a run of written items, then for any.
+            guard ring.isWritten(ahead: spin < Self.ringSpins / 2 ? batch : 0), let item = ring.tryPop() else {
+                continue
+            }
             ringDidGet(ring)
             return item
         }

@@ -45,6 +45,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     }
 
     deinit {
+        ring?.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
     }

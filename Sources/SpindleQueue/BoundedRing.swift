@@ -18,8 +18,12 @@ import Synchronization
 /// ring knows nothing of waiting; its owner (`BlockingQueue`) keeps the waiter lists under its lock
 /// and the counts of waiters here, which every put and get reads after a full fence (the other
 /// half of that handshake is the waiter's fence between counting itself and looking again).
+///
+/// It is a struct of pointers, so that a put or a get copies it without touching a reference
+/// count (a retain on a shared object is a write to a cache line every thread shares); its owner
+/// calls `deallocate()` once, when no put or get can run any more.
 @usableFromInline
-final class BoundedRing<Element>: @unchecked Sendable {
+struct BoundedRing<Element>: @unchecked Sendable {
     /// The number of slots, which is the queue's `maxsize`.
     @usableFromInline let capacity: Int
     /// `capacity - 1` when the capacity is a power of two (slots by masking), otherwise -1.
@@ -62,8 +66,9 @@ final class BoundedRing<Element>: @unchecked Sendable {
         for index in 0..<3 { (waiters + index).initialize(to: Atomic(0)) }
     }
 
-    deinit {
-        // No put or get runs any more: every claimed slot was written.
+    /// Frees the ring and the items left in it; call once, when no put or get runs any more
+    /// (every claimed slot was written).
+    @usableFromInline func deallocate() {
         var position = head.pointee.load(ordering: .acquiring)
         let end = tailPosition
         while position < end {
@@ -205,16 +210,23 @@ final class BoundedRing<Element>: @unchecked Sendable {
         }
     }
 
-    /// Whether the next get would find an item written (a hint for a spinning getter).
-    @inlinable var nextIsWritten: Bool {
-        let position = head.pointee.load(ordering: .relaxed)
+    /// How many items a spinning getter waits to see written (a spinning putter, slots to see
+    /// free) before it goes on: taking or filling a run of slots keeps their cache lines on one
+    /// processor, where taking each item as soon as it is written moves a line per item.
+    @usableFromInline var batch: Int { Swift.max(1, Swift.min(16, capacity / 4)) }
+
+    /// Whether the get `ahead` positions after the next one would find its item written (a hint
+    /// for a spinning getter; `ahead` is below the capacity).
+    @inlinable func isWritten(ahead: Int) -> Bool {
+        let position = head.pointee.load(ordering: .relaxed) &+ ahead
         return sequence(slot(position)).pointee.load(ordering: .relaxed) == Self.written(position)
     }
 
-    /// Whether the next put would find its slot free (a hint for a spinning putter).
-    @inlinable var nextIsFree: Bool {
+    /// Whether the put `ahead` positions after the next one would find its slot free, or the ring
+    /// is closed (a hint for a spinning putter; `ahead` is below the capacity).
+    @inlinable func isFree(ahead: Int) -> Bool {
         let word = tail.pointee.load(ordering: .relaxed)
-        let position = word >> 1
+        let position = (word >> 1) &+ ahead
         return word & 1 != 0 || sequence(slot(position)).pointee.load(ordering: .relaxed) == Self.free(position)
     }
 
