@@ -111,10 +111,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "spindled",
-            dependencies: [
-                "SpindleSupervisorServer", "SpindleSupervisor", "SpindleDaemon", "SpindleSystem",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
+            dependencies: ["SpindleSupervisorServer", "SpindleSupervisor", "SpindleDaemon", "SpindleSystem"],
             swiftSettings: strict
         ),
         .executableTarget(
