@@ -112,7 +112,8 @@ let package = Package(
         .executableTarget(
             name: "spindled",
             dependencies: ["SpindleSupervisorServer", "SpindleSupervisor", "SpindleDaemon", "SpindleSystem"],
-            swiftSettings: strict
+            swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
         ),
         .executableTarget(
             name: "spindlectl",
