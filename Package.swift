@@ -113,7 +113,7 @@ let package = Package(
             name: "spindled",
             dependencies: ["SpindleSupervisorServer", "SpindleSupervisor", "SpindleDaemon", "SpindleSystem"],
             swiftSettings: strict,
-            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "--no-export-dynamic"])]
         ),
         .executableTarget(
             name: "spindlectl",
