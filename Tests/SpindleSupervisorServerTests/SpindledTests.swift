@@ -97,6 +97,32 @@ struct SpindledTests {
         #expect(grouped.status == 2 && grouped.stderr.hasPrefix("Error: invalid value for --loglevel 'chatty': bad logging level name"), "\(grouped)")
     }
 
+    /// spindled is built small (docs/PERFORMANCE.md, Supervisor): once serving, the only shared
+    /// libraries it has mapped are glibc's, libstdc++, libgcc_s and zlib (no Swift runtime,
+    /// no Foundation: -static-stdlib and no swift-argument-parser), and the regex engine that a
+    /// `String.contains(String)` in any linked module would bring in is absent.
+    @Test func theDaemonLoadsNeitherTheSwiftRuntimeNorFoundationNorTheRegexEngine() throws {
+        let directory = TestDirectory()
+        defer { directory.remove() }
+        let path = SpindledTests.config(directory, programs: SpindledTests.program("one", priority: 1, in: directory))
+        let daemon = try DaemonProcess([Binaries.spindled], config: path, directory: directory, socket: directory.file("sd.sock"))
+        defer { daemon.stop() }
+        #expect(daemon.waitUntilServing(), "\(directory.read("daemon.out"))")
+        let maps = (try? String(contentsOfFile: "/proc/\(daemon.popen.pid)/maps", encoding: .utf8)) ?? ""
+        let libraries = Set(maps.split(separator: "\n").compactMap { line in
+            line.split(separator: " ", omittingEmptySubsequences: true).last.map(String.init).flatMap { $0.contains(".so") ? $0 : nil }
+        })
+        #expect(!libraries.isEmpty)
+        let allowed = ["/libc.so", "/libm.so", "/ld-linux", "/libstdc++.so", "/libgcc_s.so", "/libz.so", "/libnss_", "/libresolv.so"]
+        for library in libraries {
+            #expect(allowed.contains { library.contains($0) }, "spindled maps \(library)")
+        }
+        let image = try #require(FileManager.default.contents(atPath: Binaries.spindled))
+        for module in ["12_RegexParser", "17_StringProcessing", "20FoundationEssentials"] {
+            #expect(image.range(of: Data(module.utf8)) == nil, "spindled links \(module)")
+        }
+    }
+
     /// spindled's stdout_forward/stderr_forward: the child's lines also reach spindled's own
     /// streams, each prefixed by the process name, and still reach the log file.
     @Test func forwardedOutputReachesSpindledsStreamsLineByLine() throws {
