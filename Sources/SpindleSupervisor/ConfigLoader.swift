@@ -1,3 +1,5 @@
+import SpindleSystem
+
 /// Turns supervisord.conf text into a `SupervisorConfig` with supervisor's rules
 /// (`ServerOptions.read_config` and friends).
 struct ConfigLoader {
@@ -271,7 +273,7 @@ struct ConfigLoader {
         let umask = try string(section, "umask", extra: common).map { (t) throws(ConfigError) in try converted(t, section, "umask", ConfigValues.octal) }
         let processNameText = try string(section, "process_name", default: "%(program_name)s", expand: false) ?? "%(program_name)s"
         let processNameFormat = try converted(processNameText, section, "process_name", ConfigValues.name)
-        if numprocs > 1, !processNameFormat.contains("%(process_num)") {
+        if numprocs > 1, !processNameFormat.containsUTF8("%(process_num)") {
             throw ConfigError(
                 .inconsistent, file: fileOf(section), section: section, option: "process_name", value: processNameFormat,
                 reason: "%(process_num) must be present within process_name when numprocs > 1")

@@ -104,7 +104,7 @@ enum ConfigValues {
     /// `process_or_group_name`: trimmed, without space, colon or slash.
     static func name(_ text: String) throws(Refusal) -> String {
         let trimmed = text.trimmingWhitespace()
-        for c in [" ", ":", "/"] where trimmed.contains(c) {
+        for c: Character in [" ", ":", "/"] where trimmed.contains(c) {
             throw Refusal(reason: "Invalid name: '\(text)' because of character: '\(c)'")
         }
         return trimmed

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import SpindleSystem
 
 extension HTTPRequestHandler {
     /// Answers the web console's pages and `GET /metrics` (after the authentication check, as
@@ -26,7 +27,7 @@ extension HTTPRequestHandler {
         let form = WebForm(uri: head.uri, body: head.method == .POST ? body : [])
         body = []
         let host = head.headers["Host"].first
-        let wantsJSON = head.headers["Accept"].contains { $0.contains("application/json") }
+        let wantsJSON = head.headers["Accept"].contains { $0.containsUTF8("application/json") }
         let console = context.console
         answerOffLoop(head, channelContext) { console.respond(page: page, form: form, host: host, wantsJSON: wantsJSON) }
         return true

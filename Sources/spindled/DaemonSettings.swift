@@ -30,9 +30,40 @@ struct DaemonSettings: Sendable {
     var stripANSI: Bool
     var minprocs: Int?
 
-    init(_ command: Spindled) throws(UsageError) {
-        if let file = command.configurationFile {
-            configFile = DaemonSettings.absolute(file)
+    /// What a command line asks for.
+    enum Request {
+        /// Print the help and exit.
+        case help
+        /// Print the version and exit.
+        case version
+        /// Run with these settings.
+        case run(DaemonSettings)
+    }
+
+    /// Reads a command line as supervisord does: the options in order, each value checked as it
+    /// comes, `-h` and `-v` acting when reached, an option given twice refused; then the
+    /// configuration file looked for when `-c` was not given.
+    /// - Parameters:
+    ///   - arguments: The command line after the program's name.
+    /// - Returns: What the command line asks for.
+    /// - Throws: `UsageError` naming the option and value supervisord would refuse.
+    static func parse(_ arguments: [String]) throws(UsageError) -> Request {
+        var settings = DaemonSettings()
+        var seen: Set<String> = []
+        var configFile: String?
+        for option in try CommandLineOptions.split(arguments) {
+            switch option.name {
+            case "help": return .help
+            case "version": return .version
+            default: break
+            }
+            guard seen.insert(option.name).inserted else {
+                throw UsageError(message: "conflicting command line option \(CommandLineOptions.pythonRepr(option.spelling))")
+            }
+            try settings.set(option, configFile: &configFile)
+        }
+        if let configFile {
+            settings.configFile = DaemonSettings.absolute(configFile)
         } else {
             let executable = CommandLine.arguments.first ?? "spindled"
             if getuid() == 0 {
@@ -45,42 +76,57 @@ struct DaemonSettings: Sendable {
                 throw UsageError(
                     message: "No config file found at default paths (\(paths)); use the -c option to specify a config file at a different path")
             }
-            configFile = DaemonSettings.absolute(found)
+            settings.configFile = DaemonSettings.absolute(found)
         }
-        nodaemon = command.nodaemon
-        silent = command.silent
-        user = command.user
-        umask = try command.umask.map { (text) throws(UsageError) in
-            guard let value = UInt32(text, radix: 8) else { throw DaemonSettings.invalid("-m", text, "\(text) can not be converted to an octal type") }
-            return value
-        }
-        directory = try command.directory.map { (text) throws(UsageError) in
+        return .run(settings)
+    }
+
+    private init() {
+        configFile = ""
+        nodaemon = false
+        silent = false
+        nocleanup = false
+        stripANSI = false
+    }
+
+    /// Takes one option's value, checked as supervisord checks it.
+    private mutating func set(_ option: CommandLineOptions.Given, configFile: inout String?) throws(UsageError) {
+        let text = option.value
+        let spelling = option.spelling
+        switch option.name {
+        case "configuration": configFile = text
+        case "nodaemon": nodaemon = true
+        case "silent": silent = true
+        case "user": user = text
+        case "umask":
+            guard let value = UInt32(text, radix: 8) else { throw DaemonSettings.invalid(spelling, text, "\(text) can not be converted to an octal type") }
+            umask = value
+        case "directory":
             var info = stat()
             guard stat(text, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
-                throw DaemonSettings.invalid("-d", text, "\(text) is not an existing directory")
+                throw DaemonSettings.invalid(spelling, text, "\(text) is not an existing directory")
             }
-            return text
-        }
-        logfile = try command.logfile.map { (text) throws(UsageError) in try DaemonSettings.existingDirPath("-l", text) }
-        logfileMaxbytes = try command.logfileMaxbytes.map { (text) throws(UsageError) in try DaemonSettings.byteSize("-y", text) }
-        logfileBackups = try command.logfileBackups.map { (text) throws(UsageError) in try DaemonSettings.integer("-z", text) }
-        loglevel = try command.loglevel.map { (text) throws(UsageError) in
-            guard let level = LogLevel(configName: text) else { throw DaemonSettings.invalid("-e", text, "bad logging level name '\(text)'") }
-            return level
-        }
-        pidfile = try command.pidfile.map { (text) throws(UsageError) in try DaemonSettings.existingDirPath("-j", text) }
-        identifier = command.identifier
-        childlogdir = try command.childlogdir.map { (text) throws(UsageError) in
+            directory = text
+        case "logfile": logfile = try DaemonSettings.existingDirPath(spelling, text)
+        case "logfile_maxbytes": logfileMaxbytes = try DaemonSettings.byteSize(spelling, text)
+        case "logfile_backups": logfileBackups = try DaemonSettings.integer(spelling, text)
+        case "loglevel":
+            guard let level = LogLevel(configName: text) else { throw DaemonSettings.invalid(spelling, text, "bad logging level name '\(text)'") }
+            loglevel = level
+        case "pidfile": pidfile = try DaemonSettings.existingDirPath(spelling, text)
+        case "identifier": identifier = text
+        case "childlogdir":
             var info = stat()
             guard stat(text, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
-                throw DaemonSettings.invalid("-q", text, "\(text) is not an existing directory")
+                throw DaemonSettings.invalid(spelling, text, "\(text) is not an existing directory")
             }
-            return DaemonSettings.absolute(text)
+            childlogdir = DaemonSettings.absolute(text)
+        case "nocleanup": nocleanup = true
+        case "minfds": minfds = try DaemonSettings.integer(spelling, text)
+        case "strip_ansi": stripANSI = true
+        case "minprocs": minprocs = try DaemonSettings.integer(spelling, text)
+        default: throw UsageError(message: "option \(spelling) not recognized")
         }
-        nocleanup = command.nocleanup
-        minfds = try command.minfds.map { (text) throws(UsageError) in try DaemonSettings.integer("-a", text) }
-        stripANSI = command.stripANSI
-        minprocs = try command.minprocs.map { (text) throws(UsageError) in try DaemonSettings.integer("--minprocs", text) }
     }
 
     /// The `[supervisord]` options of a configuration with the command line's overrides, and
@@ -111,22 +157,30 @@ struct DaemonSettings: Sendable {
     // MARK: - Checks
 
     static func invalid(_ option: String, _ value: String, _ why: String) -> UsageError {
-        UsageError(message: "invalid value for \(option) '\(value)': \(why)")
+        UsageError(message: "invalid value for \(option) \(CommandLineOptions.pythonRepr(value)): \(why)")
     }
 
     static func integer(_ option: String, _ text: String) throws(UsageError) -> Int {
-        guard let n = Int(text) else { throw invalid(option, text, "invalid literal for int() with base 10: '\(text)'") }
+        guard let n = Int(text) else { throw invalid(option, text, "invalid literal for int() with base 10: \(CommandLineOptions.pythonRepr(text))") }
         return n
     }
 
+    /// A size with an optional kb/mb/gb suffix (any case), refused with the message Python's
+    /// `int()` gives for the part before the suffix.
     static func byteSize(_ option: String, _ text: String) throws(UsageError) -> Int {
         let lowered = text.lowercased()
-        for (suffix, multiplier) in [("kb", 1024), ("mb", 1024 * 1024), ("gb", 1024 * 1024 * 1024)] where lowered.hasSuffix(suffix) {
-            if let n = Int(lowered.dropLast(2)) { return n * multiplier }
-            throw invalid(option, text, "'\(text)' is not a valid byte size")
+        var digits = Substring(lowered)
+        var multiplier = 1
+        for (suffix, value) in [("kb", 1024), ("mb", 1024 * 1024), ("gb", 1024 * 1024 * 1024)] where lowered.hasSuffix(suffix) {
+            digits = lowered.dropLast(2)
+            multiplier = value
         }
-        guard let n = Int(lowered) else { throw invalid(option, text, "'\(text)' is not a valid byte size") }
-        return n
+        guard let n = Int(digits) else {
+            throw invalid(option, text, "invalid literal for int() with base 10: \(CommandLineOptions.pythonRepr(String(digits)))")
+        }
+        let (size, overflow) = n.multipliedReportingOverflow(by: multiplier)
+        guard !overflow else { throw invalid(option, text, "\(text) is too large") }
+        return size
     }
 
     static func existingDirPath(_ option: String, _ text: String) throws(UsageError) -> String {

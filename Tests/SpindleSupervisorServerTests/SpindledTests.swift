@@ -57,6 +57,72 @@ struct SpindledTests {
         #expect(runCommand([Binaries.spindled, "-v"]).stdout == "4.3.0\n")
     }
 
+    /// spindled reads its command line as supervisord does (Python's getopt): the same refusals
+    /// with the same first line and status 2, abbreviated and grouped options accepted, -h and -v
+    /// acting where they stand (before the values after them are checked).
+    @Test(.enabled(if: ReferenceSupervisor.available, Comment(rawValue: ReferenceSupervisor.installation.why)))
+    func theCommandLineIsReadAsSupervisordReadsIt() throws {
+        let directory = TestDirectory()
+        defer { directory.remove() }
+        let refused: [[String]] = [
+            ["--bogus"], ["-x"], ["-nx"], ["-c"], ["--conf"], ["--log", "x"], ["--nodaemon=1"], ["foo", "bar"], ["-n", "--", "it's"],
+            ["-c", "a", "-c", "b"], ["-n", "--nodaemon"], ["-m", "9"], ["--umask=x"], ["--minprocs=abc"], ["-a", "1.5"],
+            ["-e", "chatty"], ["-y", "12xb"], ["-d", directory.file("nowhere")], ["-l", directory.file("nowhere/log")],
+        ]
+        for arguments in refused {
+            let ours = runCommand([Binaries.spindled] + arguments, timeout: 20)
+            let theirs = runCommand(ReferenceSupervisor.supervisord + arguments, timeout: 20)
+            let firstLine = { (output: CommandOutput) in output.stderr.split(separator: "\n").first.map(String.init) ?? "" }
+            #expect(ours.status == 2 && theirs.status == 2, "\(arguments): \(ours) / \(theirs)")
+            #expect(firstLine(ours) == firstLine(theirs), "\(arguments)")
+            #expect(ours.stderr.contains("For help, use \(Binaries.spindled) -h"), "\(arguments): \(ours)")
+        }
+        for arguments in [["-v"], ["--vers"], ["-nv"], ["-v", "-e", "chatty"]] {
+            #expect(runCommand([Binaries.spindled] + arguments).stdout == "4.3.0\n", "\(arguments)")
+        }
+        for arguments in [["-h"], ["-?"], ["--he"], ["-nh", "-e", "chatty"]] {
+            let help = runCommand([Binaries.spindled] + arguments)
+            #expect(help.status == 0 && help.stderr.isEmpty, "\(arguments): \(help)")
+            for option in ["-c, --configuration FILENAME", "-n, --nodaemon", "-s, --silent", "-u, --user USER", "-m, --umask UMASK",
+                "-d, --directory DIRECTORY", "-l, --logfile FILENAME", "-y, --logfile_maxbytes BYTES", "-z, --logfile_backups NUM",
+                "-e, --loglevel LEVEL", "-j, --pidfile FILENAME", "-i, --identifier STR", "-q, --childlogdir DIRECTORY",
+                "-k, --nocleanup", "-a, --minfds NUM", "-t, --strip_ansi", "--minprocs NUM", "-v, --version", "-h, --help"]
+            {
+                #expect(help.stdout.contains(option), "\(option) in \(arguments)")
+            }
+        }
+        // Grouped flags with the value attached to the last, and a long option abbreviated.
+        let path = SpindledTests.config(directory, programs: "")
+        let grouped = runCommand([Binaries.spindled, "-nc\(path)", "--logl=chatty"], timeout: 20)
+        #expect(grouped.status == 2 && grouped.stderr.hasPrefix("Error: invalid value for --loglevel 'chatty': bad logging level name"), "\(grouped)")
+    }
+
+    /// spindled is built small (docs/PERFORMANCE.md, Supervisor): once serving, the only shared
+    /// libraries it has mapped are glibc's, libstdc++, libgcc_s and zlib (no Swift runtime,
+    /// no Foundation: -static-stdlib and no swift-argument-parser), and the regex engine that a
+    /// `String.contains(String)` in any linked module would bring in is absent.
+    @Test func theDaemonLoadsNeitherTheSwiftRuntimeNorFoundationNorTheRegexEngine() throws {
+        let directory = TestDirectory()
+        defer { directory.remove() }
+        let path = SpindledTests.config(directory, programs: SpindledTests.program("one", priority: 1, in: directory))
+        let daemon = try DaemonProcess([Binaries.spindled], config: path, directory: directory, socket: directory.file("sd.sock"))
+        defer { daemon.stop() }
+        #expect(daemon.waitUntilServing(), "\(directory.read("daemon.out"))")
+        let maps = (try? String(contentsOfFile: "/proc/\(daemon.popen.pid)/maps", encoding: .utf8)) ?? ""
+        let libraries = Set(maps.split(separator: "\n").compactMap { line in
+            line.split(separator: " ", omittingEmptySubsequences: true).last.map(String.init).flatMap { $0.contains(".so") ? $0 : nil }
+        })
+        #expect(!libraries.isEmpty)
+        let allowed = ["/libc.so", "/libm.so", "/ld-linux", "/libstdc++.so", "/libgcc_s.so", "/libz.so", "/libnss_", "/libresolv.so"]
+        for library in libraries {
+            #expect(allowed.contains { library.contains($0) }, "spindled maps \(library)")
+        }
+        let image = try #require(FileManager.default.contents(atPath: Binaries.spindled))
+        for module in ["12_RegexParser", "17_StringProcessing", "20FoundationEssentials"] {
+            #expect(image.range(of: Data(module.utf8)) == nil, "spindled links \(module)")
+        }
+    }
+
     /// spindled's stdout_forward/stderr_forward: the child's lines also reach spindled's own
     /// streams, each prefixed by the process name, and still reach the log file.
     @Test func forwardedOutputReachesSpindledsStreamsLineByLine() throws {
