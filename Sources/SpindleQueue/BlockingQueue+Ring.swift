@@ -84,6 +84,15 @@ extension BlockingQueue {
 
     // MARK: - Threads
 
+    /// Takes the lock and a waiter prepared for the calling thread, with the thread's parker.
+    func lockForThreadWait() -> (Parker, Waiter) {
+        lock.lock()
+        let parker = Parker.forCurrentThread()
+        let waiter = state.pointee.takeWaiter()
+        waiter.prepare(parker: parker)
+        return (parker, waiter)
+    }
+
     /// The full ring's path of a thread's `put`: spin briefly, then sleep until woken, and try again.
     @inlinable @inline(never)
     func ringPutWaiting(_ ring: BoundedRing<Element>, _ item: Element, block: Bool, timeout: Double?) throws(QueueError) {
@@ -108,10 +117,7 @@ extension BlockingQueue {
     func ringPutParking(_ ring: BoundedRing<Element>, _ item: Element, timeout: Double?) throws(QueueError) {
         let deadline = Deadline.after(seconds: timeout)
         while true {
-            lock.lock()
-            let parker = Parker.forCurrentThread()
-            let waiter = state.pointee.takeWaiter()
-            waiter.prepare(parker: parker)
+            let (parker, waiter) = lockForThreadWait()
             let look = enlist(waiter, on: .putters) { lookForRoom(ring, for: item) }
             if look != .wait {
                 state.pointee.recycle(waiter)
@@ -151,10 +157,7 @@ extension BlockingQueue {
     func ringGetParking(_ ring: BoundedRing<Element>, timeout: Double?) throws(QueueError) -> Element {
         let deadline = Deadline.after(seconds: timeout)
         while true {
-            lock.lock()
-            let parker = Parker.forCurrentThread()
-            let waiter = state.pointee.takeWaiter()
-            waiter.prepare(parker: parker)
+            let (parker, waiter) = lockForThreadWait()
             let look = enlist(waiter, on: .getters) { lookForItem(ring, into: waiter) }
             if look != .wait {
                 let item = waiter.payload.take()
@@ -275,10 +278,7 @@ extension BlockingQueue {
 
     /// `join()` of a ring queue, on a thread.
     @usableFromInline func ringJoin(_ ring: BoundedRing<Element>) {
-        lock.lock()
-        let parker = Parker.forCurrentThread()
-        let waiter = state.pointee.takeWaiter()
-        waiter.prepare(parker: parker)
+        let (parker, waiter) = lockForThreadWait()
         let look = enlist(waiter, on: .joiners) { ring.unfinished == 0 ? .done : .wait }
         if look != .wait {
             state.pointee.recycle(waiter)
