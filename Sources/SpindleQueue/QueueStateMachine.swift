@@ -208,12 +208,11 @@ struct QueueStateMachine<Order: QueueOrder> {
         return (removed, wake)
     }
 
-    /// Shuts a ring queue down: closes the ring (no put claims a slot after this), removes the
-    /// items when `immediate` (waiting for puts that claimed a slot to write it) and counts them
-    /// as done, and wakes every getter and putter with "shut down" (getters then drain what is
+    /// Shuts a ring queue down (the ring's closed bit is the only record of it): closes the ring
+    /// (no put claims a slot after this), removes the items when `immediate` (waiting for puts
+    /// that claimed a slot to write it) and counts them as done, and wakes every getter and putter with "shut down" (getters then drain what is
     /// left) and the joiners if nothing is unfinished.
     mutating func shutdownRing(_ ring: BoundedRing<Element>, immediate: Bool) -> (removed: [Element], wake: Wake) {
-        isShutdown = true
         let end = ring.close()
         var removed: [Element] = []
         if immediate {
