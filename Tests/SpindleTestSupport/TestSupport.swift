@@ -90,6 +90,14 @@ func readSmallFile(_ path: String, limit: Int = 65536) -> String? {
 /// The number of OS threads in this process.
 public func osThreadCount() -> Int { directoryEntries("/proc/self/task").count }
 
+/// The kernel thread ids among `tids` that still exist in this process.
+///
+/// A leak test checks the threads it made, not the process's count: other suites run beside it.
+public func livingThreads(_ tids: [Int]) -> [Int] {
+    let living = Set(directoryEntries("/proc/self/task").compactMap { Int($0) })
+    return tids.filter { living.contains($0) }
+}
+
 /// The number of open descriptors of this process.
 public func openDescriptorCount() -> Int { directoryEntries("/proc/self/fd").count - 1 }  // less opendir's own
 

@@ -143,13 +143,14 @@ struct LockTests {
     }
 
     @Test func noThreadLeak() throws {
-        let before = osThreadCount()
         let lock = Lock()
         let bunch = try Bunch(15) { _ in
             try lock.acquire()
             try lock.release()
         }
+        let tids = bunch.threads.compactMap(\.nativeID)
+        #expect(tids.count == 15)
         try bunch.join()
-        #expect(waitUntil { osThreadCount() <= before })
+        #expect(waitUntil { livingThreads(tids).isEmpty })
     }
 }

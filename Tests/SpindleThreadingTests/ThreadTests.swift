@@ -177,12 +177,13 @@ struct ThreadTests {
     }
 
     @Test func noOSThreadsLeak() throws {
-        let before = osThreadCount()
+        var tids: [Int] = []
         for _ in 0..<50 {
             let t = SpindleThread {}
             try t.start()
+            tids.append(try #require(t.nativeID))
             try t.join()
         }
-        #expect(osThreadCount() <= before)
+        #expect(waitUntil { livingThreads(tids).isEmpty })
     }
 }
