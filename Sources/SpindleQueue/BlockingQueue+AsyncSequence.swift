@@ -9,6 +9,13 @@ extension BlockingQueue: AsyncSequence {
         public mutating func next() async -> Element? {
             try? await queue.get()
         }
+
+        /// Takes the next item, staying on the caller's actor (what `for await` calls).
+        /// - Parameter actor: The caller's actor, if any.
+        /// - Returns: The item, or `nil` once the queue is shut down and empty or the task is cancelled.
+        public mutating func next(isolation actor: isolated (any Actor)?) async -> Element? {
+            try? await queue.get()
+        }
     }
 
     /// Makes an iterator that takes items from the queue.

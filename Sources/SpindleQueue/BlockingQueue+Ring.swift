@@ -179,7 +179,7 @@ extension BlockingQueue {
 
     /// The full ring's path of a task's `put`: suspend until woken, and try again.
     @usableFromInline
-    func ringPutSuspending(_ ring: BoundedRing<Element>, _ item: Element, timeout: Double?) async throws {
+    nonisolated(nonsending) func ringPutSuspending(_ ring: BoundedRing<Element>, _ item: Element, timeout: Double?) async throws {
         let deadline = Deadline.after(seconds: timeout)
         while true {
             let waiter = locked { $0.takeWaiter() }
@@ -204,7 +204,7 @@ extension BlockingQueue {
 
     /// The empty ring's path of a task's `get`: suspend until woken, and try again.
     @usableFromInline
-    func ringGetSuspending(_ ring: BoundedRing<Element>, timeout: Double?) async throws -> Element {
+    nonisolated(nonsending) func ringGetSuspending(_ ring: BoundedRing<Element>, timeout: Double?) async throws -> Element {
         if ring.isClosed && ring.isDrained { throw QueueError.shutDown }
         let deadline = Deadline.after(seconds: timeout)
         while true {

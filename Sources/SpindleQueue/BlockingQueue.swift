@@ -162,9 +162,9 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     ///   - timeout: Seconds to wait at most; `nil` waits as long as it takes.
     /// - Throws: `QueueError.shutDown`, `QueueError.full` on timeout, or `CancellationError` (the
     ///   item was not put).
-    @inlinable
-    public func put(_ item: Element, timeout: Double? = nil) async throws {
-        try QueueError.validate(timeout: timeout)
+    @inlinable @inline(__always)
+    nonisolated(nonsending) public func put(_ item: Element, timeout: Double? = nil) async throws {
+        if timeout != nil { try QueueError.validate(timeout: timeout) }
         if let ring {
             switch ring.tryPush(item) {
             case .done: ringDidPut(ring)
@@ -190,7 +190,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     /// The full queue's path of the async `put`: suspend on `waiter` (taken from the spare list
     /// in the critical section that found the queue full) until there is room.
     @usableFromInline
-    func putSuspending(_ item: Element, _ waiter: Waiter, timeout: Double?) async throws {
+    nonisolated(nonsending) func putSuspending(_ item: Element, _ waiter: Waiter, timeout: Double?) async throws {
         waiter.prepare(parker: nil, payload: item)
         let token = await suspend(waiter, timeout: timeout, list: .putters)
         switch token {
@@ -273,9 +273,9 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     /// - Returns: The item.
     /// - Throws: `QueueError.shutDown`, `QueueError.empty` on timeout, or `CancellationError`. An
     ///   item handed to a task at the moment it was cancelled goes back to the front of the queue.
-    @inlinable
-    public func get(timeout: Double? = nil) async throws -> Element {
-        try QueueError.validate(timeout: timeout)
+    @inlinable @inline(__always)
+    nonisolated(nonsending) public func get(timeout: Double? = nil) async throws -> Element {
+        if timeout != nil { try QueueError.validate(timeout: timeout) }
         if let ring {
             if let item = ring.tryPop() {
                 ringDidGet(ring)
@@ -301,7 +301,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     /// The empty queue's path of the async `get`: suspend on `waiter` (taken from the spare list
     /// in the critical section that found the queue empty) until an item is handed over.
     @usableFromInline
-    func getSuspending(_ waiter: Waiter, timeout: Double?) async throws -> Element {
+    nonisolated(nonsending) func getSuspending(_ waiter: Waiter, timeout: Double?) async throws -> Element {
         waiter.prepare(parker: nil)
         let token = await suspend(waiter, timeout: timeout, list: .getters)
         switch token {
@@ -358,7 +358,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
     /// the body has returned; `taskDidResume()` then tells the thread sanitizer what the runtime
     /// does not (see there).
     /// - Returns: The token, or `WaitToken.cancelled` / `WaitToken.timedOut`.
-    func suspend(_ waiter: Waiter, timeout: Double?, list: Machine.List) async -> UInt32 {
+    nonisolated(nonsending) func suspend(_ waiter: Waiter, timeout: Double?, list: Machine.List) async -> UInt32 {
         let timer: Task<Void, Never>? = timeout.map { seconds in
             Task { [self] in
                 let ns = UInt64(Swift.max(0, Swift.min(seconds, 1e9)) * 1e9)
@@ -477,7 +477,7 @@ public final class BlockingQueue<Order: QueueOrder>: @unchecked Sendable where O
 
     /// Suspends the task until every item put has been marked done.
     /// - Throws: `CancellationError` when the task is cancelled while waiting.
-    public func join() async throws(CancellationError) {
+    nonisolated(nonsending) public func join() async throws(CancellationError) {
         let waiter = locked { $0.takeWaiter() }
         waiter.prepare(parker: nil)
         let token = await suspend(waiter, timeout: nil, list: .joiners)

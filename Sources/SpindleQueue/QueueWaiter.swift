@@ -65,12 +65,23 @@ struct Resumption: @unchecked Sendable {
 
 extension Deque {
     /// Removes `waiter` if it is still queued.
+    ///
+    /// The search starts at the back, where a waiter that has just queued itself (and withdraws
+    /// because its second look found something to do) is. It reads the deque through its own
+    /// subscript, not `Collection`'s generic algorithms: those call the subscript's read coroutine
+    /// through a witness table, which allocates its frame on the heap when not specialized.
     /// - Parameter waiter: The waiter.
     /// - Returns: Whether it was queued (and so now belongs to the caller to resolve).
-    @usableFromInline
+    @inlinable
     mutating func remove<Item>(_ waiter: QueueWaiter<Item>) -> Bool where Element == QueueWaiter<Item> {
-        guard let index = firstIndex(where: { $0 === waiter }) else { return false }
-        remove(at: index)
-        return true
+        var index = endIndex
+        while index > startIndex {
+            index -= 1
+            if self[index] === waiter {
+                remove(at: index)
+                return true
+            }
+        }
+        return false
     }
 }

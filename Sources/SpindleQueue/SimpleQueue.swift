@@ -38,7 +38,7 @@ public final class SimpleQueue<Element: Sendable>: Sendable {
     /// - Parameter timeout: Seconds to wait at most.
     /// - Returns: The item.
     /// - Throws: `QueueError.empty` on timeout, or `CancellationError`.
-    public func get(timeout: Double? = nil) async throws -> Element { try await queue.get(timeout: timeout) }
+    nonisolated(nonsending) public func get(timeout: Double? = nil) async throws -> Element { try await queue.get(timeout: timeout) }
 
     /// The number of items in the queue now.
     public var qsize: Int { queue.qsize }
