@@ -28,6 +28,41 @@ extern char **environ;
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/// clone3's argument (linux/sched.h's struct clone_args, up to the cgroup field: version 2).
+struct spindle_clone_args {
+    uint64_t flags;
+    uint64_t pidfd;
+    uint64_t child_tid;
+    uint64_t parent_tid;
+    uint64_t exit_signal;
+    uint64_t stack;
+    uint64_t stack_size;
+    uint64_t tls;
+    uint64_t set_tid;
+    uint64_t set_tid_size;
+    uint64_t cgroup;
+};
+
+/// A fork whose child starts in the cgroup `dir_fd` is open on: no migration afterwards, so no
+/// cgroup write lock. Returns the pid in the parent, 0 in the child, -1 with errno.
+///
+/// A raw system call, so glibc's fork bookkeeping (atfork handlers, the child's thread id)
+/// does not run: the child only calls async-signal-safe code before it execs.
+static pid_t fork_into_cgroup(int dir_fd) {
+    struct spindle_clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (uint64_t)dir_fd;
+    return (pid_t)syscall(SYS_clone3, &args, sizeof args);
+}
 
 static int retry_dup_high(int fd, int floor) {
     int copy;
@@ -61,11 +96,12 @@ static int cloexec_from_3(void) {
 
 /// The child's side, between fork and exec. Never returns.
 /// `report_fd` is -1 under vfork (the failure lands in the parent's `r` directly); under fork
-/// it is the pipe the failure is written to.
+/// it is the pipe the failure is written to. `procs_fd`, when not -1, is a cgroup.procs the
+/// child joins first (a kernel without CLONE_INTO_CGROUP).
 __attribute__((noreturn)) static void child_exec(const struct spindle_spawn_config *c,
                                                  struct spindle_spawn_result *r,
                                                  const sigset_t *parent_mask,
-                                                 int report_fd) {
+                                                 int report_fd, int procs_fd) {
     int step = SPINDLE_STEP_FDS;
     int i;
 
@@ -86,10 +122,10 @@ __attribute__((noreturn)) static void child_exec(const struct spindle_spawn_conf
 
     // The cgroup first, so that nothing the child becomes can escape it.
     step = SPINDLE_STEP_CGROUP;
-    if (c->join_cgroup) {
+    if (procs_fd >= 0) {
         ssize_t written;
         do {
-            written = write(c->cgroup_fd, "0", 1);
+            written = write(procs_fd, "0", 1);
         } while (written == -1 && errno == EINTR);
         if (written != 1) goto fail;
     }
@@ -196,10 +232,13 @@ int spindle_spawn(const struct spindle_spawn_config *config, struct spindle_spaw
 
     // vfork shares memory with the parent until exec, so the child reports a failure straight
     // into `result`. Changing credentials in a vfork child is unsafe with glibc's thread
-    // bookkeeping, so those use fork (and report through a pipe).
-    int use_fork = config->set_uid || config->set_gid || config->set_groups;
+    // bookkeeping, so those use fork (and report through a pipe), as does a child created in
+    // a cgroup (clone3 has no vfork of its own here: it would need a stack for the child).
+    int use_fork = config->set_uid || config->set_gid || config->set_groups || config->join_cgroup;
     pid_t pid;
     int report[2] = {-1, -1};
+    int procs_fd = -1;
+    int failed_step = SPINDLE_STEP_FORK;
     if (use_fork) {
         if (pipe2(report, O_CLOEXEC) != 0) {
             result->error = errno;
@@ -207,23 +246,34 @@ int spindle_spawn(const struct spindle_spawn_config *config, struct spindle_spaw
             pthread_sigmask(SIG_SETMASK, &parent_mask, NULL);
             return -1;
         }
-        pid = fork();
+        if (config->join_cgroup) {
+            pid = fork_into_cgroup(config->cgroup_dir_fd);
+            if (pid == -1 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
+                // A kernel without clone3 or CLONE_INTO_CGROUP: fork, and join in the child.
+                procs_fd = openat(config->cgroup_dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+                pid = procs_fd < 0 ? -1 : fork();
+            }
+            if (pid == -1) failed_step = SPINDLE_STEP_CGROUP;
+        } else {
+            pid = fork();
+        }
         if (pid == 0) {
             close(report[0]);
             struct spindle_spawn_result local = *result;
-            child_exec(config, &local, &parent_mask, report[1]);
+            child_exec(config, &local, &parent_mask, report[1], procs_fd);
         }
     } else {
         pid = vfork();
-        if (pid == 0) child_exec(config, result, &parent_mask, -1);
+        if (pid == 0) child_exec(config, result, &parent_mask, -1, -1);
     }
     int fork_errno = errno;
     pthread_sigmask(SIG_SETMASK, &parent_mask, NULL);
+    if (procs_fd >= 0) close(procs_fd);
 
     if (pid < 0) {
         if (report[0] != -1) { close(report[0]); close(report[1]); }
         result->error = fork_errno;
-        result->step = SPINDLE_STEP_FORK;
+        result->step = failed_step;
         return -1;
     }
     if (use_fork) {

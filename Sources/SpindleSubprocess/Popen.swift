@@ -125,7 +125,7 @@ public final class Popen: @unchecked Sendable {
             spec.processGroup = options.processGroup ?? -1
             spec.restoreSignals = options.restoreSignals
             spec.umask = options.umask
-            spec.cgroupProcs = options.cgroupProcs
+            spec.cgroupDirectory = options.cgroupDirectory
             if let user = options.user {
                 let resolved = try resolveUser(user)
                 spec.uid = resolved.uid

@@ -22,7 +22,7 @@ struct ChildSpec {
     var gid: gid_t?
     var groups: [gid_t]?
     var uid: uid_t?
-    var cgroupProcs: Int32?
+    var cgroupDirectory: Int32?
 }
 
 /// NUL-terminated copies of strings, and a NULL-terminated array of them, freed together.
@@ -97,9 +97,9 @@ func spawnChild(_ spec: ChildSpec) throws(SpawnError) -> (pid: pid_t, pidfd: Int
                     config.set_uid = 1
                     config.uid = uid
                 }
-                if let cgroup = spec.cgroupProcs {
+                if let cgroup = spec.cgroupDirectory {
                     config.join_cgroup = 1
-                    config.cgroup_fd = cgroup
+                    config.cgroup_dir_fd = cgroup
                 }
                 return SpawnedChildren.spawning { spindle_spawn(&config, &result) == 0 ? result.pid : nil }
             }

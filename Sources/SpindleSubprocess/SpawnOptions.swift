@@ -20,10 +20,12 @@ public struct SpawnOptions: Sendable {
     public var umask: UInt32?
     /// Give the child default handling of SIGPIPE and SIGXFSZ and an empty signal mask.
     public var restoreSignals = true
-    /// An open `cgroup.procs` file of a cgroup v2 that the child joins first thing after the
-    /// fork, before it runs anything (so none of its descendants starts outside it); `nil`
-    /// leaves the child in its parent's cgroup. A failed join fails the spawn (step `cgroup`).
-    public var cgroupProcs: Int32?
+    /// An open descriptor of a cgroup v2 directory that the child starts in, before it runs
+    /// anything (so none of its descendants starts outside it); `nil` leaves the child in its
+    /// parent's cgroup. The child is created there (clone3's `CLONE_INTO_CGROUP`), or, on a
+    /// kernel older than 5.7, joins it first thing after the fork. A failure fails the spawn
+    /// (step `cgroup`).
+    public var cgroupDirectory: Int32?
 
     /// Creates options with Python's defaults.
     public init(

@@ -24,18 +24,28 @@ public enum OrphanReaper {
     public static var isSubreaper: Bool { spindle_is_child_subreaper() == 1 }
 
     /// Reaps every adopted orphan that has exited (call it on SIGCHLD).
+    ///
+    /// It looks only at this process's own children (the `children` lists of its threads),
+    /// not at every process of the machine; a child that is not a spawned one's is waited for
+    /// without blocking, which reaps it if it has exited. Where the kernel keeps no such lists,
+    /// the zombies among all processes whose parent this is are looked for instead.
     /// - Returns: The pids reaped.
     @discardableResult
     public static func reap() -> [Int32] {
-        let me = getpid()
         // Looked for outside the exclusive section (spawns are not held up by the scan): a
-        // zombie seen here whose spawn has not registered it yet is registered by the time the
+        // child seen here whose spawn has not registered it yet is registered by the time the
         // section is entered, since a spawn registers its child before it lets the section in.
-        let zombies = ProcessTable.all().filter { $0.ppid == me && $0.isZombie }.map(\.pid)
-        if zombies.isEmpty { return [] }
+        let candidates: [Int32]
+        if let children = ProcessTable.ownChildren() {
+            candidates = children
+        } else {
+            let me = getpid()
+            candidates = ProcessTable.all().filter { $0.ppid == me && $0.isZombie }.map(\.pid)
+        }
+        if candidates.isEmpty { return [] }
         return SpawnedChildren.exclusively { isSpawned in
             var reaped: [Int32] = []
-            for pid in zombies where !isSpawned(pid) {
+            for pid in candidates where !isSpawned(pid) {
                 var status: Int32 = 0
                 if spindle_wait_child(pid, 1, &status) == pid { reaped.append(pid) }
             }

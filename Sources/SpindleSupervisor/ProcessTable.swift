@@ -56,6 +56,29 @@ enum ProcessTable {
         return Entry(pid: pid, state: state, ppid: ppid, session: session, startTime: start)
     }
 
+    /// The pids of this process's children, from each of its threads' `/proc` `children` list
+    /// (a child is listed under the thread that forked it; an orphan adopted by a subreaper
+    /// under one of its threads), or nil where the kernel has no such lists.
+    static func ownChildren() -> [Int32]? {
+        guard let dir = opendir("/proc/self/task") else { return nil }
+        defer { closedir(dir) }
+        var pids: [Int32] = []
+        var sawList = false
+        while let item = readdir(dir) {
+            let tid = withUnsafeBytes(of: item.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            guard let first = tid.utf8.first, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9"),
+                let bytes = contents("/proc/self/task/\(tid)/children")
+            else { continue }
+            sawList = true
+            for field in bytes.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") }) {
+                if let pid = Int32(String(decoding: field, as: UTF8.self)) { pids.append(pid) }
+            }
+        }
+        return sawList ? pids : nil
+    }
+
     /// Every process's entry.
     static func all() -> [Entry] {
         guard let dir = opendir("/proc") else { return [] }

@@ -134,11 +134,11 @@ final class ProcessTree: @unchecked Sendable {
         return nil
     }
 
-    /// Opens the cgroup's `cgroup.procs` for the spawn to join (the caller closes it); nil
-    /// without a cgroup or when it cannot be opened.
-    func openProcs() -> Int32? {
+    /// Opens the cgroup's directory for the spawn to start the child in (the caller closes it);
+    /// nil without a cgroup or when it cannot be opened.
+    func openDirectory() -> Int32? {
         guard let cgroup else { return nil }
-        let fd = open(cgroup + "/cgroup.procs", O_WRONLY | O_CLOEXEC)
+        let fd = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         return fd < 0 ? nil : fd
     }
 

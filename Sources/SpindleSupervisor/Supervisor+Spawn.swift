@@ -158,14 +158,14 @@ extension Supervisor {
             if let cookie = tree.cookie, let equals = cookie.firstIndex(of: "=") {
                 environment[String(cookie[..<equals])] = String(cookie[cookie.index(after: equals)...])
             }
-            let procs = tree.openProcs()
-            defer { if let procs { try? closeDescriptor(procs) } }
-            if tree.cgroup != nil, procs == nil {
+            let directory = tree.openDirectory()
+            defer { if let directory { try? closeDescriptor(directory) } }
+            if tree.cgroup != nil, directory == nil {
                 tree.remove()
                 ProcessTree.refuseCgroups()
                 return try attempt(cgroups: false)
             }
-            options.cgroupProcs = procs
+            options.cgroupDirectory = directory
             do {
                 let popen = try Popen(
                     argv, stdin: .pipe, stdout: .pipe, stderr: config.redirectStderr ? .stdout : .pipe,

@@ -49,10 +49,13 @@ struct spindle_spawn_config {
     int group_count;
     int set_uid;
     uid_t uid;
-    /// Non-zero: the child first writes "0" to `cgroup_fd` (an open cgroup.procs of a cgroup v2),
-    /// joining that cgroup before it does anything else.
+    /// Non-zero: the child starts in the cgroup v2 whose directory `cgroup_dir_fd` is open, so
+    /// that nothing it becomes can start outside it. The child is created there
+    /// (clone3's CLONE_INTO_CGROUP, Linux 5.7); on a kernel without it, it writes "0" to the
+    /// cgroup's cgroup.procs before it does anything else (a migration, which takes the kernel's
+    /// cgroup write lock: milliseconds).
     int join_cgroup;
-    int cgroup_fd;
+    int cgroup_dir_fd;
 };
 
 /// The steps of starting a child, reported with the errno of the one that failed.

@@ -1,0 +1,58 @@
+import Foundation
+import Glibc
+import SpindleSubprocess
+import SpindleTestSupport
+import Testing
+
+/// `SpawnOptions.cgroupDirectory`: the child starts in the given cgroup v2.
+@Suite("subprocess: spawning into a cgroup", .serialized, .timeLimit(.minutes(2)))
+struct CgroupSpawnTests {
+    /// This process's cgroup v2 directory, when there is one and it is writable.
+    static var writableOwnCgroup: String? {
+        guard let mounts = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8),
+            let line = mounts.split(separator: "\n").first(where: { $0.contains(" - cgroup2 ") }),
+            let cgroups = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8),
+            let own = cgroups.split(separator: "\n").first(where: { $0.hasPrefix("0::") })
+        else { return nil }
+        let mount = String(line.split(separator: " ")[4])
+        let path = String(own.dropFirst(3))
+        let directory = path == "/" ? mount : mount + path
+        return access(directory, W_OK) == 0 ? directory : nil
+    }
+
+    @Test func theChildStartsInTheCgroupAndItsChildrenStayThere() throws {
+        guard let parent = Self.writableOwnCgroup else { return }  // nothing to create a cgroup in here
+        let name = "spindle-test.\(getpid())"
+        let directory = parent + "/" + name
+        try #require(mkdir(directory, 0o755) == 0, "mkdir \(directory): \(String(cString: strerror(errno)))")
+        defer { _ = rmdir(directory) }
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var options = SpawnOptions()
+        options.cgroupDirectory = fd
+        let child = try Popen(["/bin/sh", "-c", "cat /proc/self/cgroup; sleep 0.1"], stdout: .pipe, options: options)
+        let (output, _) = try child.communicate(timeout: 30)
+        #expect(child.returncode == 0)
+        let text = String(decoding: output ?? [], as: UTF8.self)
+        #expect(text.contains("0::") && text.contains("/\(name)\n"), "\(text)")
+        // The cgroup is empty again once the child is reaped (rmdir would fail otherwise).
+        #expect(waitUntil(timeout: 10) { (try? String(contentsOfFile: directory + "/cgroup.procs", encoding: .utf8))?.isEmpty ?? false })
+    }
+
+    @Test func aDirectoryThatIsNoCgroupFailsTheSpawnAtTheCgroupStep() throws {
+        let fd = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var options = SpawnOptions()
+        options.cgroupDirectory = fd
+        let children = childPids().count
+        do {
+            _ = try Popen(["/bin/true"], options: options)
+            Issue.record("a spawn into /tmp as a cgroup succeeded")
+        } catch {
+            #expect(error.step == "cgroup", "\(error)")
+        }
+        #expect(childPids().count == children, "no child is left behind")
+    }
+}
