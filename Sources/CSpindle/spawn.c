@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -219,6 +220,57 @@ fail:
     _exit(127);
 }
 
+#if defined(__x86_64__)
+/// What the child of `vfork_into_cgroup` runs with.
+struct vfork_child {
+    const struct spindle_spawn_config *config;
+    struct spindle_spawn_result *result;
+    const sigset_t *parent_mask;
+};
+
+/// The child's entry on its own stack. Never returns.
+__attribute__((noreturn, used)) static void vfork_child_entry(struct vfork_child *child) {
+    child_exec(child->config, child->result, child->parent_mask, -1, -1);
+}
+
+/// vfork into a cgroup: clone3 with CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP. The parent is
+/// suspended until the child execs or exits, as under vfork, and the child shares its memory
+/// (it reports a failure straight into `result`), but runs on a stack of its own: `stack`,
+/// `size` bytes (16-byte aligned at the top). The system call is made in assembly because the
+/// child starts on that stack with no frame to return to; it calls the entry at once.
+/// Returns the pid in the parent, or -1 with errno.
+static pid_t vfork_into_cgroup(int dir_fd, void *stack, size_t size, struct vfork_child *child) {
+    struct spindle_clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.stack = (uint64_t)(uintptr_t)stack;
+    args.stack_size = size;
+    args.cgroup = (uint64_t)dir_fd;
+    long ret;
+    register void (*entry)(struct vfork_child *) __asm__("r12") = vfork_child_entry;
+    register struct vfork_child *argument __asm__("r13") = child;
+    __asm__ volatile(
+        "syscall\n\t"
+        "test %%rax, %%rax\n\t"
+        "jnz 1f\n\t"
+        // The child: a fresh stack, no frame above; the entry never returns.
+        "xor %%ebp, %%ebp\n\t"
+        "mov %%r13, %%rdi\n\t"
+        "call *%%r12\n\t"
+        "ud2\n\t"
+        "1:\n\t"
+        : "=a"(ret)
+        : "0"((long)SYS_clone3), "D"(&args), "S"(sizeof args), "r"(entry), "r"(argument)
+        : "rcx", "r11", "memory");
+    if (ret < 0) {
+        errno = (int)-ret;
+        return -1;
+    }
+    return (pid_t)ret;
+}
+#endif
+
 int spindle_spawn(const struct spindle_spawn_config *config, struct spindle_spawn_result *result) {
     result->pid = -1;
     result->pidfd = -1;
@@ -232,10 +284,13 @@ int spindle_spawn(const struct spindle_spawn_config *config, struct spindle_spaw
 
     // vfork shares memory with the parent until exec, so the child reports a failure straight
     // into `result`. Changing credentials in a vfork child is unsafe with glibc's thread
-    // bookkeeping, so those use fork (and report through a pipe), as does a child created in
-    // a cgroup (clone3 has no vfork of its own here: it would need a stack for the child).
-    int use_fork = config->set_uid || config->set_gid || config->set_groups || config->join_cgroup;
-    pid_t pid;
+    // bookkeeping, so those use fork (and report through a pipe). A child created in a cgroup
+    // is vforked there on x86-64 and forked there elsewhere.
+    int use_fork = config->set_uid || config->set_gid || config->set_groups;
+#if !defined(__x86_64__)
+    use_fork = use_fork || config->join_cgroup;
+#endif
+    pid_t pid = -1;
     int report[2] = {-1, -1};
     int procs_fd = -1;
     int failed_step = SPINDLE_STEP_FORK;
@@ -262,6 +317,29 @@ int spindle_spawn(const struct spindle_spawn_config *config, struct spindle_spaw
             struct spindle_spawn_result local = *result;
             child_exec(config, &local, &parent_mask, report[1], procs_fd);
         }
+    } else if (config->join_cgroup) {
+#if defined(__x86_64__)
+        size_t size = 64 * 1024;
+        void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (stack == MAP_FAILED) {
+            pid = -1;
+        } else {
+            struct vfork_child child = {config, result, &parent_mask};
+            pid = vfork_into_cgroup(config->cgroup_dir_fd, stack, size, &child);
+            int saved = errno;
+            munmap(stack, size);
+            errno = saved;
+            if (pid == -1 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
+                // A kernel without clone3 or CLONE_INTO_CGROUP: vfork, and join in the child.
+                procs_fd = openat(config->cgroup_dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+                if (procs_fd >= 0) {
+                    pid = vfork();
+                    if (pid == 0) child_exec(config, result, &parent_mask, -1, procs_fd);
+                }
+            }
+        }
+        if (pid == -1) failed_step = SPINDLE_STEP_CGROUP;
+#endif
     } else {
         pid = vfork();
         if (pid == 0) child_exec(config, result, &parent_mask, -1, -1);

@@ -36,7 +36,18 @@ struct CgroupSpawnTests {
         #expect(child.returncode == 0)
         let text = String(decoding: output ?? [], as: UTF8.self)
         #expect(text.contains("0::") && text.contains("/\(name)\n"), "\(text)")
-        // The cgroup is empty again once the child is reaped (rmdir would fail otherwise).
+        // A program that cannot be run fails at exec, inside the cgroup, and leaves no child.
+        let children = childPids().count
+        #expect {
+            _ = try Popen(["/nonexistent/program"], options: options)
+        } throws: { ($0 as? SpawnError)?.step == "exec" }
+        #expect(childPids().count == children)
+        // 20 spawns in a row, each started in the cgroup.
+        for i in 0..<20 {
+            let child = try Popen(["/bin/sh", "-c", "exit \(i)"], options: options)
+            #expect(try child.wait(timeout: 30) == Int32(i))
+        }
+        // The cgroup is empty again once the children are reaped (rmdir would fail otherwise).
         #expect(waitUntil(timeout: 10) { (try? String(contentsOfFile: directory + "/cgroup.procs", encoding: .utf8))?.isEmpty ?? false })
     }
 
