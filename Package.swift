@@ -214,7 +214,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SpindleSupervisorTests",
-            dependencies: ["SpindleSupervisor", "SpindleSubprocess", "SpindleThreading", "SpindleSystem"],
+            dependencies: ["SpindleSupervisor", "SpindleSubprocess", "SpindleThreading", "SpindleSystem", "SpindleTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

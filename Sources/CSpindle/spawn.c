@@ -51,17 +51,35 @@ struct spindle_clone_args {
     uint64_t cgroup;
 };
 
-/// A fork whose child starts in the cgroup `dir_fd` is open on: no migration afterwards, so no
-/// cgroup write lock. Returns the pid in the parent, 0 in the child, -1 with errno.
+/// clone3's arguments for a child created in the cgroup `dir_fd` is open on (no migration
+/// afterwards, so no cgroup write lock), with `flags` besides.
+static struct spindle_clone_args into_cgroup_args(int dir_fd, uint64_t flags) {
+    struct spindle_clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = CLONE_INTO_CGROUP | flags;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (uint64_t)dir_fd;
+    return args;
+}
+
+/// After clone3 into a cgroup failed with `err`: the cgroup's cgroup.procs, opened for the child
+/// to join by writing to it, when the failure means a kernel without clone3 or
+/// CLONE_INTO_CGROUP (before 5.7); else -1 (errno kept: the spawn fails at the cgroup step).
+static int procs_for_old_kernel(int err, int dir_fd) {
+    if (err != ENOSYS && err != E2BIG && err != EINVAL) {
+        errno = err;
+        return -1;
+    }
+    return openat(dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+}
+
+/// A fork whose child starts in the cgroup `dir_fd` is open on. Returns the pid in the parent,
+/// 0 in the child, -1 with errno.
 ///
 /// A raw system call, so glibc's fork bookkeeping (atfork handlers, the child's thread id)
 /// does not run: the child only calls async-signal-safe code before it execs.
 static pid_t fork_into_cgroup(int dir_fd) {
-    struct spindle_clone_args args;
-    memset(&args, 0, sizeof args);
-    args.flags = CLONE_INTO_CGROUP;
-    args.exit_signal = SIGCHLD;
-    args.cgroup = (uint64_t)dir_fd;
+    struct spindle_clone_args args = into_cgroup_args(dir_fd, 0);
     return (pid_t)syscall(SYS_clone3, &args, sizeof args);
 }
 
@@ -240,13 +258,9 @@ __attribute__((noreturn, used)) static void vfork_child_entry(struct vfork_child
 /// child starts on that stack with no frame to return to; it calls the entry at once.
 /// Returns the pid in the parent, or -1 with errno.
 static pid_t vfork_into_cgroup(int dir_fd, void *stack, size_t size, struct vfork_child *child) {
-    struct spindle_clone_args args;
-    memset(&args, 0, sizeof args);
-    args.flags = CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP;
-    args.exit_signal = SIGCHLD;
+    struct spindle_clone_args args = into_cgroup_args(dir_fd, CLONE_VM | CLONE_VFORK);
     args.stack = (uint64_t)(uintptr_t)stack;
     args.stack_size = size;
-    args.cgroup = (uint64_t)dir_fd;
     long ret;
     register void (*entry)(struct vfork_child *) __asm__("r12") = vfork_child_entry;
     register struct vfork_child *argument __asm__("r13") = child;
@@ -303,10 +317,10 @@ int spindle_spawn(const struct spindle_spawn_config *config, struct spindle_spaw
         }
         if (config->join_cgroup) {
             pid = fork_into_cgroup(config->cgroup_dir_fd);
-            if (pid == -1 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
-                // A kernel without clone3 or CLONE_INTO_CGROUP: fork, and join in the child.
-                procs_fd = openat(config->cgroup_dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
-                pid = procs_fd < 0 ? -1 : fork();
+            if (pid == -1) {
+                // An old kernel: fork, and join in the child.
+                procs_fd = procs_for_old_kernel(errno, config->cgroup_dir_fd);
+                if (procs_fd >= 0) pid = fork();
             }
             if (pid == -1) failed_step = SPINDLE_STEP_CGROUP;
         } else {
@@ -329,9 +343,9 @@ int spindle_spawn(const struct spindle_spawn_config *config, struct spindle_spaw
             int saved = errno;
             munmap(stack, size);
             errno = saved;
-            if (pid == -1 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
-                // A kernel without clone3 or CLONE_INTO_CGROUP: vfork, and join in the child.
-                procs_fd = openat(config->cgroup_dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+            if (pid == -1) {
+                // An old kernel: vfork, and join in the child.
+                procs_fd = procs_for_old_kernel(errno, config->cgroup_dir_fd);
                 if (procs_fd >= 0) {
                     pid = vfork();
                     if (pid == 0) child_exec(config, result, &parent_mask, -1, procs_fd);

@@ -60,17 +60,10 @@ enum ProcessTable {
     /// (a child is listed under the thread that forked it; an orphan adopted by a subreaper
     /// under one of its threads), or nil where the kernel has no such lists.
     static func ownChildren() -> [Int32]? {
-        guard let dir = opendir("/proc/self/task") else { return nil }
-        defer { closedir(dir) }
         var pids: [Int32] = []
         var sawList = false
-        while let item = readdir(dir) {
-            let tid = withUnsafeBytes(of: item.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            guard let first = tid.utf8.first, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9"),
-                let bytes = contents("/proc/self/task/\(tid)/children")
-            else { continue }
+        for tid in numberedEntries(of: "/proc/self/task") {
+            guard let bytes = contents("/proc/self/task/\(tid)/children") else { continue }
             sawList = true
             for field in bytes.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") }) {
                 if let pid = Int32(String(decoding: field, as: UTF8.self)) { pids.append(pid) }
@@ -81,18 +74,23 @@ enum ProcessTable {
 
     /// Every process's entry.
     static func all() -> [Entry] {
-        guard let dir = opendir("/proc") else { return [] }
+        numberedEntries(of: "/proc").compactMap(entry)
+    }
+
+    /// The all-digit names in a `/proc` directory (pids, or a process's thread ids).
+    static func numberedEntries(of path: String) -> [Int32] {
+        guard let dir = opendir(path) else { return [] }
         defer { closedir(dir) }
-        var entries: [Entry] = []
+        var numbers: [Int32] = []
         while let item = readdir(dir) {
-            let pid = withUnsafeBytes(of: item.pointee.d_name) { raw -> Int32? in
+            let number = withUnsafeBytes(of: item.pointee.d_name) { raw -> Int32? in
                 let name = raw.prefix(while: { $0 != 0 })
                 guard !name.isEmpty, name.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
                 return Int32(String(decoding: name, as: UTF8.self))
             }
-            if let pid, let entry = entry(pid) { entries.append(entry) }
+            if let number { numbers.append(number) }
         }
-        return entries
+        return numbers
     }
 
     /// Whether a process's initial environment (`/proc/PID/environ`) holds `variable` exactly

@@ -1,22 +1,18 @@
 import Foundation
 import Glibc
 import SpindleSubprocess
+@testable import SpindleSupervisor
 import SpindleTestSupport
 import Testing
 
-/// `SpawnOptions.cgroupDirectory`: the child starts in the given cgroup v2.
+/// `SpawnOptions.cgroupDirectory` (what a `killtree` start uses): the child starts in the given
+/// cgroup v2.
 @Suite("subprocess: spawning into a cgroup", .serialized, .timeLimit(.minutes(2)))
 struct CgroupSpawnTests {
     /// This process's cgroup v2 directory, when there is one and it is writable.
     static var writableOwnCgroup: String? {
-        guard let mounts = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8),
-            let line = mounts.split(separator: "\n").first(where: { $0.contains(" - cgroup2 ") }),
-            let cgroups = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8),
-            let own = cgroups.split(separator: "\n").first(where: { $0.hasPrefix("0::") })
-        else { return nil }
-        let mount = String(line.split(separator: " ")[4])
-        let path = String(own.dropFirst(3))
-        let directory = path == "/" ? mount : mount + path
+        guard let mount = ProcessTree.cgroup2Mount(), let own = ProcessTree.ownCgroup() else { return nil }
+        let directory = own == "/" ? mount : mount + own
         return access(directory, W_OK) == 0 ? directory : nil
     }
 
